@@ -1,0 +1,26 @@
+/**
+ * napood's one error type. Every message names the argument, what was expected and what was
+ * found (SPEC §6), e.g. `--features: expected a .safetensors file or a directory of .npy files,
+ * found "x.txt"`. The CLI prints `napood: <message>` and exits with a non-zero code.
+ */
+export class NapoodError extends Error {
+  /** The argument, file or field the message is about (e.g. "--features", "pooled.npy"). */
+  readonly argument: string;
+  constructor(argument: string, expected: string, found: string) {
+    super(`${argument}: expected ${expected}, found ${found}`);
+    this.name = 'NapoodError';
+    this.argument = argument;
+  }
+}
+
+/** Describe a value briefly for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value);
+  if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  return String(value);
+}
+
+/** Format a shape as [N, C, H, W]. */
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,104 @@
+/**
+ * Core data types shared by every part of napood.
+ *
+ * Conventions (SPEC §1): tensors are row-major, feature maps NCHW, features and logits are
+ * Float32Array, scores are Float64Array and always "higher = more in-distribution".
+ */
+
+/** Feature map before global pooling, N×C×H×W (after the last ReLU: A ≥ 0). */
+export interface FeatureMap {
+  readonly data: Float32Array;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+}
+
+/** A batch of N rows; a method reads only the fields it declares in `needs`. */
+export interface FeatureBatch {
+  readonly n: number;
+  readonly featureMap?: FeatureMap;
+  /** Pooled penultimate feature z, N×C. */
+  readonly pooled?: { readonly data: Float32Array; readonly c: number };
+  /** Logits f, N×K. */
+  readonly logits?: { readonly data: Float32Array; readonly k: number };
+  /** Class labels, N (−1 where unknown). */
+  readonly labels?: Int32Array;
+}
+
+/** A single linear classifier layer: logits = W z + b, W is K×C row-major. */
+export interface LinearHead {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+  readonly k: number;
+  readonly c: number;
+}
+
+/**
+ * The classifier after z. `linear` is present when the head is one linear layer (DICE and ViM
+ * need it); `forward` maps N×C pooled features to N×K logits for any head (ReAct, ASH, SCALE).
+ */
+export interface Head {
+  readonly k: number;
+  readonly c: number;
+  readonly linear?: LinearHead;
+  forward(z: Float32Array, n: number): Float32Array | Promise<Float32Array>;
+}
+
+/** What a method reads from a batch (or from its context). */
+export type Need = 'featureMap' | 'pooled' | 'logits' | 'head' | 'linearHead' | 'labels' | 'model';
+
+/** A numeric parameter of a method. */
+export interface ParamSpec {
+  readonly default: number;
+  readonly min?: number;
+  readonly max?: number;
+  /** Whether the bounds are exclusive (e.g. temperature > 0). */
+  readonly exclusiveMin?: boolean;
+  readonly integer?: boolean;
+  readonly doc: string;
+}
+
+export type Params = Readonly<Record<string, number>>;
+
+/** Counters a method may raise while scoring (e.g. how many samples had S_X ≤ 0). */
+export type Diagnostics = Record<string, number>;
+
+/** Everything a method's `score` sees apart from the batch. */
+export interface ScoreContext<S = unknown> {
+  readonly params: Params;
+  /** Fitted state (from `fit`), or undefined for methods without a fit step. */
+  readonly state: S;
+  readonly head?: Head;
+  readonly diagnostics: Diagnostics;
+}
+
+/**
+ * Streaming fit over ID-train batches. `passes` full passes are made over the training data;
+ * `update` sees every batch of each pass in order, then `finish` returns plain JSON-serialisable
+ * state (typed arrays are serialised by `state.ts`).
+ */
+export interface Fitter<S> {
+  readonly passes: number;
+  update(batch: FeatureBatch, pass: number): void;
+  /** Called after each pass (pass = 0 … passes−1). */
+  endPass?(pass: number): void;
+  finish(): S;
+}
+
+export interface MethodDefinition<S = unknown> {
+  readonly name: string;
+  /** One line for `--help` and tables. */
+  readonly summary: string;
+  /** Where the formula comes from. */
+  readonly source: string;
+  /** Inputs the score needs, per batch (featureMap / pooled / logits) or from context (head). */
+  readonly needs: readonly Need[];
+  /** Inputs the fit needs from the ID-train data. */
+  readonly fitNeeds?: readonly Need[];
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  /** Present when the method fits ID statistics. */
+  fit?(params: Params, head: Head | undefined): Fitter<S>;
+  score(batch: FeatureBatch, ctx: ScoreContext<S>): Float64Array | Promise<Float64Array>;
+  /** For methods that change the logits (ReAct, DICE, ASH, SCALE): the changed logits, N×K. */
+  modifiedLogits?(batch: FeatureBatch, ctx: ScoreContext<S>): Float32Array | Promise<Float32Array>;
+}
