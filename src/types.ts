@@ -70,6 +70,11 @@ export interface ScoreContext<S = unknown> {
   readonly state: S;
   readonly head?: Head;
   readonly diagnostics: Diagnostics;
+  /**
+   * Set by the pipeline when it measures ID accuracy: methods that change the logits (those with
+   * `changesLogits`) hand the changed N×K logits here as they compute them.
+   */
+  readonly onLogits?: (logits: Float32Array) => void;
 }
 
 /**
@@ -99,6 +104,6 @@ export interface MethodDefinition<S = unknown> {
   /** Present when the method fits ID statistics. */
   fit?(params: Params, head: Head | undefined): Fitter<S>;
   score(batch: FeatureBatch, ctx: ScoreContext<S>): Float64Array | Promise<Float64Array>;
-  /** For methods that change the logits (ReAct, DICE, ASH, SCALE): the changed logits, N×K. */
-  modifiedLogits?(batch: FeatureBatch, ctx: ScoreContext<S>): Float32Array | Promise<Float32Array>;
+  /** True for methods that change the logits (ReAct, DICE, ASH, SCALE): they call ctx.onLogits. */
+  readonly changesLogits?: boolean;
 }

@@ -1,0 +1,72 @@
+/** Small helpers over node:util parseArgs for the CLI: typed option access with clear errors. */
+import { parseArgs } from 'node:util';
+import { NapoodError } from '../errors.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly help: string;
+  readonly value?: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly examples: readonly string[];
+}
+
+export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export function parseCommand(spec: CommandSpec, argv: string[]): Values {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type, multiple: o.multiple, short: o.short };
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (positionals.length > 0) throw new NapoodError(`napood ${spec.name}`, 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
+    return values as Values;
+  } catch (err) {
+    if (err instanceof NapoodError) throw err;
+    const message = (err as Error).message.replace(/\. To specify.*$/s, '');
+    throw new NapoodError(`napood ${spec.name}`, 'options listed by --help', message);
+  }
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`napood ${spec.name} — ${spec.summary}`, '', `Usage: ${spec.usage}`, '', 'Options:'];
+  const width = Math.max(...Object.entries(spec.options).map(([n, o]) => (`--${n}` + (o.value ? ` ${o.value}` : '')).length));
+  for (const [name, o] of Object.entries(spec.options)) {
+    const left = `--${name}` + (o.value ? ` ${o.value}` : '');
+    lines.push(`  ${left.padEnd(width)}  ${o.help}`);
+  }
+  if (spec.examples.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
+  return lines.join('\n') + '\n';
+}
+
+export function stringOption(values: Values, name: string, required: true): string;
+export function stringOption(values: Values, name: string, required?: false): string | undefined;
+export function stringOption(values: Values, name: string, required = false): string | undefined {
+  const v = values[name];
+  if (v === undefined) {
+    if (required) throw new NapoodError(`--${name}`, 'a value (it is required)', 'nothing');
+    return undefined;
+  }
+  if (typeof v !== 'string' || v === '') throw new NapoodError(`--${name}`, 'a non-empty value', JSON.stringify(v));
+  return v;
+}
+
+export function listOption(values: Values, name: string): string[] {
+  const v = values[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+export function intOption(values: Values, name: string, fallback: number, min = 0): number {
+  const v = stringOption(values, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new NapoodError(`--${name}`, `an integer ≥ ${min}`, JSON.stringify(v));
+  return n;
+}

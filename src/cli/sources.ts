@@ -1,0 +1,49 @@
+/** Feature dumps as pipeline batch sources, and the head a run uses. */
+import { linearHead } from '../methods/common.js';
+import { openDump, loadHead, type Dump } from '../io/dump.js';
+import type { BatchSource, Field } from '../core/pipeline.js';
+import type { Head, LinearHead } from '../types.js';
+import { NapoodError } from '../errors.js';
+
+export interface OpenedSource extends BatchSource {
+  readonly dump: Dump;
+}
+
+export function openDumpSource(path: string, argument: string, rowsPerBatch?: number): OpenedSource {
+  const dump = openDump(path, { argument });
+  return {
+    label: `${argument} ${path}`,
+    n: dump.n,
+    dump,
+    has: (field: Field) => dump.has(field),
+    batches: (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch }),
+  };
+}
+
+export function headFrom(linear: LinearHead | undefined): Head | undefined {
+  return linear ? linearHead(linear.weight, linear.bias, linear.k, linear.c) : undefined;
+}
+
+/** The head for a run: --head FILE, else the first dump that holds head.weight. */
+export function resolveHead(headPath: string | undefined, sources: readonly (OpenedSource | undefined)[]): Head | undefined {
+  if (headPath) return headFrom(loadHead(headPath, '--head'));
+  for (const s of sources) {
+    const h = s?.dump.linearHead();
+    if (h) return headFrom(h);
+  }
+  return undefined;
+}
+
+/** Every source must agree on C (and K where known) with the head and with each other. */
+export function checkCompatible(head: Head | undefined, sources: readonly (OpenedSource | undefined)[]): void {
+  let ref: { c?: number; k?: number; label: string } | undefined = head ? { c: head.c, k: head.k, label: 'the head' } : undefined;
+  for (const s of sources) {
+    if (!s) continue;
+    const c = s.dump.channels;
+    const k = s.dump.classes;
+    if (!ref) { ref = { c, k, label: s.label }; continue; }
+    if (ref.c !== undefined && c !== undefined && ref.c !== c) throw new NapoodError(s.label, `${ref.c} feature channels (as ${ref.label})`, `${c}`);
+    if (ref.k !== undefined && k !== undefined && ref.k !== k) throw new NapoodError(s.label, `${ref.k} classes (as ${ref.label})`, `${k}`);
+    ref = { c: ref.c ?? c, k: ref.k ?? k, label: ref.label };
+  }
+}

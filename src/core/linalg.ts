@@ -1,0 +1,676 @@
+/**
+ * Dense linear algebra kernels over row-major typed arrays (Float64 results, Float64 accumulation):
+ *
+ * - `symmetricEigen`: all eigenvalues (ascending, like numpy.linalg.eigh) and eigenvectors of a real
+ *   symmetric matrix. Householder reduction to tridiagonal form followed by the implicit QL algorithm
+ *   with Wilkinson-type shifts — the method of the EISPACK routines tred2 / tql2 (Wilkinson &
+ *   Reinsch, "Handbook for Automatic Computation II", 1971; Golub & Van Loan §8.3), written here
+ *   for row-major storage: every inner loop runs over contiguous memory (the orthogonal factor is
+ *   kept transposed, eigenvectors as rows, so each plane rotation touches two adjacent rows).
+ * - `pinvh`: pseudo-inverse of a symmetric matrix, scipy.linalg.pinvh semantics (SciPy ≥ 1.7:
+ *   eigenvalues with |λ| ≤ atol + rtol · max|λ| are dropped, atol = 0, rtol = n · eps(float64)).
+ * - `pinv`: Moore–Penrose pseudo-inverse through the smaller Gram matrix:
+ *   pinv(W) = Wᵀ pinvh(W Wᵀ) (rows ≤ cols) or pinvh(Wᵀ W) Wᵀ (rows > cols). numpy.linalg.pinv uses
+ *   the SVD with rcond = 1e-15; here the cutoff acts on the Gram eigenvalues σ², so singular values
+ *   σ ≤ σ_max · sqrt(min(rows, cols) · eps) ≈ σ_max · 1e-7 are dropped (they cannot be resolved from
+ *   the Gram matrix anyway). On full-rank or exactly rank-deficient inputs both agree to ~1e-12.
+ * - `matmul`, `matmulABt`, `transpose`: blocked, cache-friendly products.
+ * - `covarianceAccumulator`: streaming Σx, Σxxᵀ (upper triangle) over Float32Array rows, finishing
+ *   to the biased (1/N) covariance about the mean, about given means, or about per-group means
+ *   (the shared class-centred covariance of Mahalanobis, Lee et al. 2018).
+ */
+import { NapoodError, describe } from '../errors.js';
+
+type Numeric = Float32Array | Float64Array;
+
+const EPS = 2.220446049250313e-16; // float64 machine epsilon, numpy.finfo(float64).eps
+
+function checkSquare(argument: string, a: Numeric, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new NapoodError(`${argument} size`, 'a non-negative integer', describe(n));
+  if (a.length !== n * n) {
+    throw new NapoodError(argument, `a ${n}×${n} row-major matrix (${n * n} values)`, `${a.length} values`);
+  }
+}
+
+function checkFinite(argument: string, a: Numeric): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v - v !== 0) throw new NapoodError(argument, 'finite values', `${v} at index ${i}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigendecomposition
+// ---------------------------------------------------------------------------------------------
+
+export interface SymmetricEigen {
+  /** Eigenvalues in ascending order (n). */
+  values: Float64Array;
+  /** n×n row-major; column j is the unit eigenvector of values[j]: vectors[i*n + j]. */
+  vectors: Float64Array;
+}
+
+/**
+ * Householder reduction of the symmetric matrix `a` (n×n row-major, overwritten) to tridiagonal
+ * form T = Qᵀ A Q. On return d holds the diagonal of T, e[i] (i ≥ 1) the sub-diagonal T[i][i−1],
+ * and `qt` (n×n) holds Qᵀ (row j of qt is column j of Q).
+ *
+ * Step i (from n−1 down to 1) reflects the first i coordinates so that row i of the leading
+ * (i+1)×(i+1) block becomes (0, …, 0, e_i, d_i): P = I − u uᵀ / h with u built from a[i][0..i−1].
+ * The leading i×i block B becomes P B P = B − u qᵀ − q uᵀ, where p = B u / h, K = uᵀp / 2h,
+ * q = p − K u. Only the lower triangle of B is read and updated (rows are contiguous).
+ */
+function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, qt: Float64Array): void {
+  const hs = new Float64Array(n); // h of each reflector (0 = no reflection)
+  const p = new Float64Array(n);
+  for (let i = n - 1; i >= 1; i--) {
+    const rowI = i * n;
+    const l = i - 1;
+    let scale = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(a[rowI + k]);
+    d[i] = a[rowI + i];
+    if (i === 1 || scale === 0) {
+      // Nothing to annihilate: row i is already (…0, a[i][i−1], a[i][i]).
+      e[i] = a[rowI + l];
+      hs[i] = 0;
+      continue;
+    }
+    let h = 0;
+    for (let k = 0; k < i; k++) {
+      const v = a[rowI + k] / scale;
+      a[rowI + k] = v;
+      h += v * v;
+    }
+    const f = a[rowI + l];
+    const g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+    e[i] = scale * g;
+    h -= f * g;
+    a[rowI + l] = f - g; // u is now stored in a[i][0..i−1]
+    hs[i] = h;
+    // p = B u / h using the lower triangle of B: row r contributes B[r][j]·u_j to p_r and
+    // B[r][j]·u_r to p_j (j < r).
+    p.fill(0, 0, i);
+    for (let r = 0; r < i; r++) {
+      const rowR = r * n;
+      const ur = a[rowI + r];
+      let acc = 0;
+      for (let j = 0; j < r; j++) {
+        const b = a[rowR + j];
+        acc += b * a[rowI + j];
+        p[j] += b * ur;
+      }
+      p[r] += acc + a[rowR + r] * ur;
+    }
+    let up = 0;
+    for (let r = 0; r < i; r++) {
+      p[r] /= h;
+      up += a[rowI + r] * p[r];
+    }
+    const kk = up / (2 * h);
+    for (let r = 0; r < i; r++) p[r] -= kk * a[rowI + r]; // p is now q
+    for (let r = 0; r < i; r++) {
+      const rowR = r * n;
+      const ur = a[rowI + r];
+      const qr = p[r];
+      for (let j = 0; j <= r; j++) a[rowR + j] -= ur * p[j] + qr * a[rowI + j];
+    }
+  }
+  d[0] = a[0];
+  e[0] = 0;
+  // Qᵀ = P_1 P_2 ⋯ P_{n−1}, built as ((I·P_1)·P_2)⋯. Right-multiplying by P_i changes only the
+  // leading i×i block M: each row r of M becomes M_r − (M_r·u / h) uᵀ (one row, two passes).
+  qt.fill(0);
+  for (let i = 0; i < n; i++) qt[i * n + i] = 1;
+  for (let i = 1; i < n; i++) {
+    const h = hs[i];
+    if (h === 0) continue;
+    const rowI = i * n;
+    for (let r = 0; r < i; r++) {
+      const rowR = r * n;
+      let s = 0;
+      for (let j = 0; j < i; j++) s += qt[rowR + j] * a[rowI + j];
+      if (s === 0) continue;
+      s /= h;
+      for (let j = 0; j < i; j++) qt[rowR + j] -= s * a[rowI + j];
+    }
+  }
+}
+
+/**
+ * Implicit QL iteration with shifts on the symmetric tridiagonal matrix (diagonal d, sub-diagonal
+ * e[i] = T[i][i−1]); d receives the eigenvalues (unordered) and every plane rotation is applied to
+ * rows of zt (eigenvectors as rows).
+ */
+function tridiagonalQL(d: Float64Array, e: Float64Array, zt: Float64Array, n: number, withVectors: boolean): void {
+  // Re-index the off-diagonal so that off[i] couples i and i+1.
+  const off = new Float64Array(n);
+  for (let i = 1; i < n; i++) off[i - 1] = e[i];
+  let tst = 0; // running norm estimate, convergence threshold reference (as in EISPACK tql2)
+  const maxIterations = 60;
+  for (let l = 0; l < n; l++) {
+    tst = Math.max(tst, Math.abs(d[l]) + Math.abs(off[l]));
+    let iterations = 0;
+    for (;;) {
+      // Find the first negligible off-diagonal element at or after l.
+      let m = l;
+      while (m < n - 1 && Math.abs(off[m]) > EPS * tst) m++;
+      if (m === l) break;
+      if (++iterations > maxIterations) {
+        throw new NapoodError('symmetricEigen', `QL iteration to converge within ${maxIterations} steps`, `no convergence at eigenvalue ${l}`);
+      }
+      // Shift from the leading 2×2 block (Wilkinson), QL sweep from m−1 up to l.
+      let g = (d[l + 1] - d[l]) / (2 * off[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + off[l] / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let deflated = false;
+      for (let i = m - 1; i >= l; i--) {
+        const f = s * off[i];
+        const b = c * off[i];
+        r = Math.hypot(f, g);
+        off[i + 1] = r;
+        if (r === 0) {
+          // Underflow: the problem splits here; undo the pending shift and restart.
+          d[i + 1] -= p;
+          off[m] = 0;
+          deflated = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        if (withVectors) {
+          // Rotate eigenvector rows i and i+1 (contiguous).
+          const ri = i * n;
+          const ri1 = ri + n;
+          for (let k = 0; k < n; k++) {
+            const x = zt[ri + k];
+            const y = zt[ri1 + k];
+            zt[ri1 + k] = s * x + c * y;
+            zt[ri + k] = c * x - s * y;
+          }
+        }
+      }
+      if (deflated) continue;
+      d[l] -= p;
+      off[l] = g;
+      off[m] = 0;
+    }
+  }
+}
+
+/**
+ * Eigenvalues and eigenvectors as rows (internal form): vectorsRows[j*n + i] = component i of
+ * eigenvector j; values ascending.
+ */
+export function symmetricEigenRows(a: Numeric, n: number): { values: Float64Array; rows: Float64Array } {
+  checkSquare('symmetricEigen matrix', a, n);
+  checkFinite('symmetricEigen matrix', a);
+  // Only the lower triangle is read (like LAPACK with UPLO = 'L', the numpy.linalg.eigh default).
+  const work = Float64Array.from(a);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const zt = new Float64Array(n * n);
+  if (n === 0) return { values: d, rows: zt };
+  tridiagonalize(work, n, d, e, zt);
+  tridiagonalQL(d, e, zt, n, true);
+  // Sort ascending (stable on the index so the output is deterministic).
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x] - d[y] || x - y);
+  const values = new Float64Array(n);
+  const rows = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    values[j] = d[order[j]];
+    rows.set(zt.subarray(order[j] * n, order[j] * n + n), j * n);
+  }
+  return { values, rows };
+}
+
+/**
+ * Eigendecomposition of a real symmetric n×n matrix (row-major; only the lower triangle is read).
+ * Returns eigenvalues ascending and eigenvectors as columns: vectors[i*n + j] = component i of the
+ * eigenvector of values[j]. Eigenvector signs are arbitrary (as in LAPACK).
+ */
+export function symmetricEigen(a: Numeric, n: number): SymmetricEigen {
+  const { values, rows } = symmetricEigenRows(a, n);
+  return { values, vectors: transpose(rows, n, n) };
+}
+
+/** Eigenvalues only (ascending), O(n³) reduction but no eigenvector accumulation. */
+export function symmetricEigenvalues(a: Numeric, n: number): Float64Array {
+  checkSquare('symmetricEigenvalues matrix', a, n);
+  checkFinite('symmetricEigenvalues matrix', a);
+  const work = Float64Array.from(a);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n === 0) return d;
+  const zt = new Float64Array(n * n);
+  tridiagonalize(work, n, d, e, zt);
+  tridiagonalQL(d, e, zt, n, false);
+  return d.sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pseudo-inverses
+// ---------------------------------------------------------------------------------------------
+
+export interface PinvhOptions {
+  /** Absolute eigenvalue threshold (default 0). */
+  atol?: number;
+  /** Relative threshold (default n · eps(float64), SciPy ≥ 1.7). */
+  rtol?: number;
+}
+
+export interface PinvhResult {
+  inverse: Float64Array;
+  /** Number of eigenvalues kept. */
+  rank: number;
+}
+
+/** pinvh with its rank, see `pinvh`. */
+export function pinvhWithRank(a: Numeric, n: number, opts: PinvhOptions = {}): PinvhResult {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? n * EPS;
+  if (!(atol >= 0) || !Number.isFinite(atol)) throw new NapoodError('pinvh atol', 'a finite number ≥ 0', describe(opts.atol));
+  if (!(rtol >= 0) || !Number.isFinite(rtol)) throw new NapoodError('pinvh rtol', 'a finite number ≥ 0', describe(opts.rtol));
+  const { values, rows } = symmetricEigenRows(a, n);
+  let maxAbs = 0;
+  for (let j = 0; j < n; j++) maxAbs = Math.max(maxAbs, Math.abs(values[j]));
+  const cutoff = atol + maxAbs * rtol;
+  const kept: number[] = [];
+  for (let j = 0; j < n; j++) if (Math.abs(values[j]) > cutoff) kept.push(j);
+  const r = kept.length;
+  // B = U diag(1/λ) Uᵀ over kept eigenpairs; U (n×r) = transpose of the kept rows.
+  const u = new Float64Array(n * r);
+  const w = new Float64Array(r);
+  for (let t = 0; t < r; t++) {
+    const j = kept[t];
+    w[t] = 1 / values[j];
+    const src = j * n;
+    for (let i = 0; i < n; i++) u[i * r + t] = rows[src + i];
+  }
+  return { inverse: scaledGram(u, w, n, r), rank: r };
+}
+
+/**
+ * Pseudo-inverse of a symmetric n×n matrix, as scipy.linalg.pinvh (SciPy ≥ 1.7): eigenvalues with
+ * |λ| ≤ atol + rtol · max|λ| are dropped (defaults atol = 0, rtol = n · eps(float64)).
+ */
+export function pinvh(a: Numeric, n: number, opts: PinvhOptions = {}): Float64Array {
+  return pinvhWithRank(a, n, opts).inverse;
+}
+
+/**
+ * Moore–Penrose pseudo-inverse of a rows×cols matrix (row-major); returns cols×rows.
+ * Computed through the smaller Gram matrix (see the file header for the cutoff).
+ */
+export function pinv(w: Numeric, rows: number, cols: number): Float64Array {
+  if (!Number.isInteger(rows) || rows < 0) throw new NapoodError('pinv rows', 'a non-negative integer', describe(rows));
+  if (!Number.isInteger(cols) || cols < 0) throw new NapoodError('pinv cols', 'a non-negative integer', describe(cols));
+  if (w.length !== rows * cols) {
+    throw new NapoodError('pinv matrix', `a ${rows}×${cols} row-major matrix (${rows * cols} values)`, `${w.length} values`);
+  }
+  checkFinite('pinv matrix', w);
+  if (rows === 0 || cols === 0) return new Float64Array(0);
+  if (rows <= cols) {
+    // pinv(W) = Wᵀ (W Wᵀ)⁺ ; W Wᵀ is rows×rows.
+    const g = matmulABt(w, w, rows, cols, rows);
+    symmetrizeFromLower(g, rows);
+    const gi = pinvh(g, rows);
+    // (cols×rows) = Wᵀ · gi  →  row c of result = Σ_r W[r][c] gi[r][:]
+    const wt = transpose(w, rows, cols);
+    return matmul(wt, gi, cols, rows, rows);
+  }
+  // pinv(W) = (Wᵀ W)⁺ Wᵀ ; Wᵀ W is cols×cols.
+  const wt = transpose(w, rows, cols);
+  const g = matmulABt(wt, wt, cols, rows, cols);
+  symmetrizeFromLower(g, cols);
+  const gi = pinvh(g, cols);
+  return matmul(gi, wt, cols, cols, rows);
+}
+
+function symmetrizeFromLower(g: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products
+// ---------------------------------------------------------------------------------------------
+
+const BLOCK = 64;
+
+/** Transpose of a rows×cols row-major matrix (cols×rows, Float64). */
+export function transpose(a: Numeric, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i0 = 0; i0 < rows; i0 += BLOCK) {
+    const i1 = Math.min(rows, i0 + BLOCK);
+    for (let j0 = 0; j0 < cols; j0 += BLOCK) {
+      const j1 = Math.min(cols, j0 + BLOCK);
+      for (let i = i0; i < i1; i++) {
+        const src = i * cols;
+        for (let j = j0; j < j1; j++) out[j * rows + i] = a[src + j];
+      }
+    }
+  }
+  return out;
+}
+
+function checkProduct(name: string, a: Numeric, aLen: number, aShape: string, b: Numeric, bLen: number, bShape: string): void {
+  if (a.length !== aLen) throw new NapoodError(`${name} a`, `a ${aShape} matrix (${aLen} values)`, `${a.length} values`);
+  if (b.length !== bLen) throw new NapoodError(`${name} b`, `a ${bShape} matrix (${bLen} values)`, `${b.length} values`);
+}
+
+/**
+ * C = A · B with A m×k, B k×n (row-major), C m×n Float64. Blocked i-k-j order: the inner loop is
+ * an axpy over a contiguous row of B into a contiguous row of C.
+ */
+export function matmul(a: Numeric, b: Numeric, m: number, k: number, n: number, out?: Float64Array): Float64Array {
+  checkProduct('matmul', a, m * k, `${m}×${k}`, b, k * n, `${k}×${n}`);
+  const c = out ?? new Float64Array(m * n);
+  if (c.length !== m * n) throw new NapoodError('matmul out', `${m * n} values`, `${c.length} values`);
+  c.fill(0);
+  const KB = 128;
+  const NB = 512;
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const j1 = Math.min(n, j0 + NB);
+    for (let p0 = 0; p0 < k; p0 += KB) {
+      const p1 = Math.min(k, p0 + KB);
+      for (let i = 0; i < m; i++) {
+        const rowC = i * n;
+        const rowA = i * k;
+        let p = p0;
+        // Two rows of B per pass halves the loads/stores of C.
+        for (; p + 1 < p1; p += 2) {
+          const x0 = a[rowA + p];
+          const x1 = a[rowA + p + 1];
+          if (x0 === 0 && x1 === 0) continue;
+          const rb0 = p * n;
+          const rb1 = rb0 + n;
+          for (let j = j0; j < j1; j++) c[rowC + j] += x0 * b[rb0 + j] + x1 * b[rb1 + j];
+        }
+        if (p < p1) {
+          const x0 = a[rowA + p];
+          if (x0 !== 0) {
+            const rb0 = p * n;
+            for (let j = j0; j < j1; j++) c[rowC + j] += x0 * b[rb0 + j];
+          }
+        }
+      }
+    }
+  }
+  return c;
+}
+
+/**
+ * C = A · Bᵀ with A m×k, B n×k (row-major), C m×n Float64: every entry is a dot product of two
+ * contiguous rows. Tiled 2×2 (rows of A × rows of B) over blocks that stay in cache.
+ */
+export function matmulABt(a: Numeric, b: Numeric, m: number, k: number, n: number, out?: Float64Array): Float64Array {
+  checkProduct('matmulABt', a, m * k, `${m}×${k}`, b, n * k, `${n}×${k}`);
+  const c = out ?? new Float64Array(m * n);
+  if (c.length !== m * n) throw new NapoodError('matmulABt out', `${m * n} values`, `${c.length} values`);
+  const IB = 32;
+  const JB = 64;
+  for (let i0 = 0; i0 < m; i0 += IB) {
+    const i1 = Math.min(m, i0 + IB);
+    for (let j0 = 0; j0 < n; j0 += JB) {
+      const j1 = Math.min(n, j0 + JB);
+      let i = i0;
+      for (; i + 1 < i1; i += 2) {
+        const ra0 = i * k;
+        const ra1 = ra0 + k;
+        let j = j0;
+        for (; j + 1 < j1; j += 2) {
+          const rb0 = j * k;
+          const rb1 = rb0 + k;
+          let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+          for (let p = 0; p < k; p++) {
+            const a0 = a[ra0 + p], a1 = a[ra1 + p];
+            const b0 = b[rb0 + p], b1 = b[rb1 + p];
+            s00 += a0 * b0; s01 += a0 * b1;
+            s10 += a1 * b0; s11 += a1 * b1;
+          }
+          c[i * n + j] = s00; c[i * n + j + 1] = s01;
+          c[(i + 1) * n + j] = s10; c[(i + 1) * n + j + 1] = s11;
+        }
+        if (j < j1) {
+          const rb0 = j * k;
+          let s00 = 0, s10 = 0;
+          for (let p = 0; p < k; p++) {
+            const b0 = b[rb0 + p];
+            s00 += a[ra0 + p] * b0; s10 += a[ra1 + p] * b0;
+          }
+          c[i * n + j] = s00; c[(i + 1) * n + j] = s10;
+        }
+      }
+      if (i < i1) {
+        const ra0 = i * k;
+        for (let j = j0; j < j1; j++) {
+          const rb0 = j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ra0 + p] * b[rb0 + p];
+          c[i * n + j] = s;
+        }
+      }
+    }
+  }
+  return c;
+}
+
+/**
+ * U · diag(w) · Uᵀ for U n×r (row-major), computed on the lower triangle and mirrored, so the
+ * result is exactly symmetric.
+ */
+function scaledGram(u: Float64Array, w: Float64Array, n: number, r: number): Float64Array {
+  const us = new Float64Array(n * r);
+  for (let i = 0; i < n; i++) for (let t = 0; t < r; t++) us[i * r + t] = u[i * r + t] * w[t];
+  const out = new Float64Array(n * n);
+  if (r === 0) return out;
+  for (let i = 0; i < n; i++) {
+    const ra = i * r;
+    for (let j = 0; j <= i; j++) {
+      const rb = j * r;
+      let s = 0;
+      for (let t = 0; t < r; t++) s += us[ra + t] * u[rb + t];
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}
+
+/** y = A x with A rows×cols (row-major). */
+export function matVec(a: Numeric, x: Numeric, rows: number, cols: number, out?: Float64Array): Float64Array {
+  checkProduct('matVec', a, rows * cols, `${rows}×${cols}`, x, cols, `${cols}-vector (as ${cols}×1)`);
+  const y = out ?? new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const ra = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += a[ra + j] * x[j];
+    y[i] = s;
+  }
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming covariance
+// ---------------------------------------------------------------------------------------------
+
+export type CovarianceCentre =
+  /** About the overall mean of the rows seen (np.cov(x.T, bias=True)). */
+  | 'mean'
+  /** Each row about the mean of its group (labels given to `update`); one shared covariance. */
+  | 'groups'
+  /** About a given vector (e.g. ViM's origin u = −pinv(W) b). */
+  | Float64Array
+  | Float32Array;
+
+export interface CovarianceAccumulator {
+  readonly c: number;
+  /** Rows seen so far. */
+  readonly count: number;
+  /**
+   * Add n rows (n×c row-major). With `groups` > 0 at creation, `labels` (n, in [0, groups)) is
+   * required and per-group sums are kept too.
+   */
+  update(rows: Float32Array | Float64Array, n: number, labels?: Int32Array): void;
+  /** Mean of all rows seen (c). */
+  mean(): Float64Array;
+  /** Per-group means (groups×c, row-major) and counts; groups without rows have mean 0. */
+  groupMeans(): { means: Float64Array; counts: Float64Array };
+  /** Biased (1/N) covariance c×c, full symmetric, centred as asked (default 'mean'). */
+  finish(centre?: CovarianceCentre): Float64Array;
+}
+
+/**
+ * Streaming accumulator of Σ x and Σ x xᵀ (upper triangle, float64). Rows are shifted by the first
+ * row seen before accumulation (shifted-data algorithm), which keeps the cancellation in
+ * S/N − μμᵀ small when the mean is large compared with the spread. The update processes rows in
+ * blocks of 4: every entry of the triangle is loaded and stored once per block.
+ */
+export function covarianceAccumulator(c: number, options: { groups?: number } = {}): CovarianceAccumulator {
+  if (!Number.isInteger(c) || c < 1) throw new NapoodError('covarianceAccumulator c', 'a positive integer', describe(c));
+  const groups = options.groups ?? 0;
+  if (!Number.isInteger(groups) || groups < 0) {
+    throw new NapoodError('covarianceAccumulator groups', 'a non-negative integer', describe(options.groups));
+  }
+  const s2 = new Float64Array(c * c); // upper triangle used: s2[i*c + j], j ≥ i
+  const s1 = new Float64Array(c);
+  const shift = new Float64Array(c);
+  const gs1 = new Float64Array(groups * c);
+  const gCount = new Float64Array(groups);
+  let count = 0;
+  const BR = 4;
+  const block = new Float64Array(BR * c);
+
+  function accumulateBlock(rowsInBlock: number): void {
+    if (rowsInBlock === 4) {
+      const o1 = c, o2 = 2 * c, o3 = 3 * c;
+      for (let i = 0; i < c; i++) {
+        const a0 = block[i], a1 = block[o1 + i], a2 = block[o2 + i], a3 = block[o3 + i];
+        const base = i * c;
+        for (let j = i; j < c; j++) {
+          s2[base + j] += a0 * block[j] + a1 * block[o1 + j] + a2 * block[o2 + j] + a3 * block[o3 + j];
+        }
+      }
+    } else {
+      for (let r = 0; r < rowsInBlock; r++) {
+        const o = r * c;
+        for (let i = 0; i < c; i++) {
+          const a0 = block[o + i];
+          if (a0 === 0) continue;
+          const base = i * c;
+          for (let j = i; j < c; j++) s2[base + j] += a0 * block[o + j];
+        }
+      }
+    }
+  }
+
+  const acc: CovarianceAccumulator = {
+    c,
+    get count() {
+      return count;
+    },
+    update(rows, n, labels) {
+      if (!Number.isInteger(n) || n < 0) throw new NapoodError('covariance update n', 'a non-negative integer', describe(n));
+      if (rows.length !== n * c) {
+        throw new NapoodError('covariance update rows', `${n}×${c} values (${n * c})`, `${rows.length} values`);
+      }
+      if (groups > 0) {
+        if (!labels || labels.length !== n) {
+          throw new NapoodError('covariance update labels', `${n} labels (accumulator has ${groups} groups)`, labels ? `${labels.length} labels` : 'none');
+        }
+        for (let r = 0; r < n; r++) {
+          const g = labels[r];
+          if (!(g >= 0 && g < groups)) throw new NapoodError('covariance update labels', `labels in [0, ${groups})`, `${g} at row ${r}`);
+        }
+      }
+      if (n === 0) return;
+      if (count === 0) for (let j = 0; j < c; j++) shift[j] = rows[j];
+      for (let r0 = 0; r0 < n; r0 += BR) {
+        const rn = Math.min(BR, n - r0);
+        for (let r = 0; r < rn; r++) {
+          const src = (r0 + r) * c;
+          const dst = r * c;
+          for (let j = 0; j < c; j++) {
+            const v = rows[src + j];
+            if (v - v !== 0) throw new NapoodError('covariance update rows', 'finite values', `${v} at row ${r0 + r}, column ${j}`);
+            const x = v - shift[j];
+            block[dst + j] = x;
+            s1[j] += x;
+          }
+          if (groups > 0) {
+            const g = labels![r0 + r];
+            const gb = g * c;
+            for (let j = 0; j < c; j++) gs1[gb + j] += block[dst + j];
+            gCount[g]++;
+          }
+        }
+        accumulateBlock(rn);
+      }
+      count += n;
+    },
+    mean() {
+      const m = new Float64Array(c);
+      if (count === 0) throw new NapoodError('covariance mean', 'at least one row', '0 rows');
+      for (let j = 0; j < c; j++) m[j] = shift[j] + s1[j] / count;
+      return m;
+    },
+    groupMeans() {
+      const means = new Float64Array(groups * c);
+      for (let g = 0; g < groups; g++) {
+        if (gCount[g] === 0) continue;
+        for (let j = 0; j < c; j++) means[g * c + j] = shift[j] + gs1[g * c + j] / gCount[g];
+      }
+      return { means, counts: Float64Array.from(gCount) };
+    },
+    finish(centre = 'mean') {
+      if (count === 0) throw new NapoodError('covariance finish', 'at least one row', '0 rows');
+      const out = new Float64Array(c * c);
+      const inv = 1 / count;
+      for (let i = 0; i < c; i++) for (let j = i; j < c; j++) out[i * c + j] = s2[i * c + j];
+      if (centre === 'mean') {
+        // Σ(x'−m')(x'−m')ᵀ = S' − N m' m'ᵀ with m' = s1/N (x' = shifted rows).
+        for (let i = 0; i < c; i++) {
+          const mi = s1[i] * inv;
+          for (let j = i; j < c; j++) out[i * c + j] -= mi * s1[j];
+        }
+      } else if (centre === 'groups') {
+        if (groups === 0) throw new NapoodError('covariance finish centre', "an accumulator created with { groups } for 'groups'", 'no groups');
+        for (let g = 0; g < groups; g++) {
+          const ng = gCount[g];
+          if (ng === 0) continue;
+          const gb = g * c;
+          for (let i = 0; i < c; i++) {
+            const mi = gs1[gb + i] / ng;
+            if (mi === 0) continue;
+            for (let j = i; j < c; j++) out[i * c + j] -= mi * gs1[gb + j];
+          }
+        }
+      } else {
+        const mu = centre;
+        if (mu.length !== c) throw new NapoodError('covariance finish centre', `a mean vector of length ${c}`, `length ${mu.length}`);
+        // Σ(x'−d)(x'−d)ᵀ = S' − s1 dᵀ − d s1ᵀ + N d dᵀ with d = μ − shift.
+        const dv = new Float64Array(c);
+        for (let j = 0; j < c; j++) dv[j] = mu[j] - shift[j];
+        for (let i = 0; i < c; i++) {
+          for (let j = i; j < c; j++) out[i * c + j] += -s1[i] * dv[j] - dv[i] * s1[j] + count * dv[i] * dv[j];
+        }
+      }
+      for (let i = 0; i < c; i++) {
+        for (let j = i; j < c; j++) {
+          const v = out[i * c + j] * inv;
+          out[i * c + j] = v;
+          out[j * c + i] = v;
+        }
+      }
+      return out;
+    },
+  };
+  return acc;
+}

@@ -1,0 +1,73 @@
+/**
+ * DICE — directed sparsification (Sun & Li, "DICE: Leveraging Sparsification for
+ * Out-of-Distribution Detection", ECCV 2022).
+ *
+ *   m = mean of ID-train z;  contrib_kj = m_j · W_kj;  M = contrib > p-th percentile of contrib
+ *   S_DICE(x) = logsumexp((W ⊙ M) z + b)
+ *
+ * Needs: pooled z, a linear head; fit: ID-train pooled z (one streaming pass for the mean).
+ * Defaults: p = 90.
+ */
+import { percentile } from '../core/percentile.js';
+import type { FeatureBatch, Fitter, LinearHead, MethodDefinition, ScoreContext } from '../types.js';
+import { linearForward, logSumExpRows } from './common.js';
+import { requireLinearHead, requirePooled } from './needs.js';
+
+export interface DiceState {
+  /** Mean ID-train activation per channel (C). */
+  readonly mean: Float64Array;
+  readonly threshold: number;
+  /** W ⊙ M, K×C. */
+  readonly maskedWeight: Float32Array;
+  readonly kept: number;
+}
+
+export function diceMask(head: LinearHead, mean: Float64Array, p: number): DiceState {
+  const { k, c, weight } = head;
+  const contrib = new Float64Array(k * c);
+  for (let r = 0; r < k; r++) for (let j = 0; j < c; j++) contrib[r * c + j] = mean[j] * weight[r * c + j];
+  const threshold = percentile(contrib, p);
+  const maskedWeight = new Float32Array(k * c);
+  let kept = 0;
+  for (let i = 0; i < contrib.length; i++) if (contrib[i] > threshold) { maskedWeight[i] = weight[i]; kept++; }
+  return { mean, threshold, maskedWeight, kept };
+}
+
+export function diceFitter(p: number, head: LinearHead): Fitter<DiceState> {
+  const sum = new Float64Array(head.c);
+  let rows = 0;
+  return {
+    passes: 1,
+    update(batch) {
+      const z = requirePooled(batch, 'dice (fit)');
+      for (let i = 0; i < batch.n; i++) for (let j = 0; j < z.c; j++) sum[j] += z.data[i * z.c + j];
+      rows += batch.n;
+    },
+    finish() {
+      for (let j = 0; j < sum.length; j++) sum[j] /= rows;
+      return diceMask(head, sum, p);
+    },
+  };
+}
+
+export function diceLogits(batch: FeatureBatch, ctx: ScoreContext<DiceState>, name: string): Float32Array {
+  const z = requirePooled(batch, name);
+  const head = requireLinearHead(ctx.head, name);
+  return linearForward(z.data, batch.n, z.c, ctx.state.maskedWeight, head.bias, head.k);
+}
+
+export const dice: MethodDefinition<DiceState> = {
+  name: 'dice',
+  summary: 'energy of a linear head whose weights are masked to the largest contributions m ⊙ W',
+  source: 'Sun & Li, ECCV 2022',
+  needs: ['pooled', 'linearHead'],
+  fitNeeds: ['pooled'],
+  params: { p: { default: 90, min: 0, max: 100, doc: 'sparsity percentile of the contributions' } },
+  fit: (params, head) => diceFitter(params.p, requireLinearHead(head, 'dice')),
+  score(batch, ctx) {
+    const logits = diceLogits(batch, ctx, 'dice');
+    ctx.onLogits?.(logits);
+    return logSumExpRows(logits, batch.n, ctx.head!.k);
+  },
+  changesLogits: true,
+};

@@ -1,0 +1,63 @@
+/**
+ * KNN — deep nearest neighbours (Sun et al., "Out-of-Distribution Detection with Deep Nearest
+ * Neighbors", ICML 2022; OpenOOD's KNNPostprocessor).
+ *
+ *   ẑ = z / (‖z‖₂ + 1e-10);  S_KNN(x) = −‖ẑ − b_(k)‖₂
+ *
+ * b_(k) is the k-th nearest L2-normalised ID-train feature. (The original code returns the
+ * negative *squared* distance from faiss; napood returns the distance itself — the same ranking,
+ * so every metric is identical.) Needs: pooled z; fit: ID-train pooled z (kept, normalised, as the
+ * bank: the state holds N_train × C float32). Defaults: k = 50.
+ */
+import { NapoodError } from '../errors.js';
+import { kthNearestDistance, l2Normalize } from '../core/knn.js';
+import type { Fitter, MethodDefinition } from '../types.js';
+import { requirePooled } from './needs.js';
+
+export interface KnnState {
+  readonly c: number;
+  readonly rows: number;
+  /** Normalised ID-train features, rows × C. */
+  readonly bank: Float32Array;
+}
+
+export function knnFitter(): Fitter<KnnState> {
+  const chunks: Float32Array[] = [];
+  let c = -1;
+  let rows = 0;
+  return {
+    passes: 1,
+    update(batch) {
+      const z = requirePooled(batch, 'knn (fit)');
+      c = z.c;
+      chunks.push(l2Normalize(z.data, batch.n, z.c));
+      rows += batch.n;
+    },
+    finish() {
+      const bank = new Float32Array(rows * Math.max(c, 0));
+      let offset = 0;
+      for (const chunk of chunks) { bank.set(chunk, offset); offset += chunk.length; }
+      return { c, rows, bank };
+    },
+  };
+}
+
+export const knn: MethodDefinition<KnnState> = {
+  name: 'knn',
+  summary: 'negative distance of normalised z to its k-th nearest normalised ID-train feature',
+  source: 'Sun et al., ICML 2022; OpenOOD KNNPostprocessor',
+  needs: ['pooled'],
+  fitNeeds: ['pooled'],
+  params: { k: { default: 50, min: 1, integer: true, doc: 'which nearest neighbour (k-th)' } },
+  fit: () => knnFitter(),
+  score(batch, ctx) {
+    const z = requirePooled(batch, 'knn');
+    const { bank, rows, c } = ctx.state;
+    const k = ctx.params.k;
+    if (k > rows) throw new NapoodError('knn:k', `k ≤ the number of ID-train rows (${rows})`, String(k));
+    if (z.c !== c) throw new NapoodError('knn', `pooled features with ${c} channels (as fitted)`, `${z.c}`);
+    const dist = kthNearestDistance(l2Normalize(z.data, batch.n, c), batch.n, bank, rows, c, k);
+    for (let i = 0; i < dist.length; i++) dist[i] = -dist[i];
+    return dist;
+  },
+};

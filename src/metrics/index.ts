@@ -1,0 +1,23 @@
+/** Public API of the metrics area (re-exports). */
+export type { BinaryMetrics, RankMetrics, SortedScores, Counts } from './binary.js';
+export {
+  evaluateBinary,
+  evaluateSorted,
+  fpr95,
+  auroc,
+  auprIn,
+  auprOut,
+  detectionError,
+  fpr95Sorted,
+  aurocSorted,
+  rankMetricsSorted,
+  sortScores,
+  sortChecked,
+  roundHalfEven,
+} from './binary.js';
+export type { BootstrapOptions, BootstrapResult } from './bootstrap.js';
+export { bootstrapCI } from './bootstrap.js';
+export { Xoshiro128, resampleCounts } from './random.js';
+export { quantileSorted, percentileSorted, percentile } from './percentile.js';
+export { accuracy, argmaxRow } from './accuracy.js';
+export { percent } from './format.js';

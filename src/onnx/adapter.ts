@@ -1,0 +1,299 @@
+/**
+ * ONNX model adapter on onnxruntime-node (CPU): loads an image classifier, exposes the feature map
+ * before global pooling, the pooled feature z and the logits of each batch (a FeatureBatch), and
+ * the classifier head (SPEC §4.1).
+ *
+ * The model bytes are edited losslessly (proto.ts `appendGraphOutputs`): the feature map, the
+ * pooled tensor, the logits (when they are not already an output) and any `extraOutputs` become
+ * extra graph outputs; every original byte is kept and the batch dimension stays dynamic. A
+ * one-layer head is applied as W z + b with float64 accumulation; a deeper head (VGG-style MLP)
+ * runs as a sub-model of its own (graph.ts `headSubModel`), so ReAct / ASH / DICE / ViM can feed
+ * it modified pooled features.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { NapoodError, describe, shapeString } from '../errors.js';
+import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
+import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
+import { ProtoDecodeError, appendGraphOutputs, decodeModel, type ModelProto } from './proto.js';
+
+export interface OnnxLoadOptions {
+  /** Use this tensor as the feature map instead of the tensor fed to the global pooling. */
+  readonly featureLayer?: string;
+  /** More tensors to return from each run (e.g. other layers for multi-layer NAP). */
+  readonly extraOutputs?: readonly string[];
+  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  readonly threads?: number;
+  /** [C, H, W] to use where the model's input dims are symbolic. */
+  readonly inputShape?: readonly number[];
+}
+
+export interface OnnxModelInfo extends GraphAnalysis {
+  readonly file: string;
+  /** Input [C, H, W] a run expects (from the model, or `inputShape` for symbolic dims). */
+  readonly inputChw: readonly [number, number, number];
+  /** Feature map [C, H, W], from a probe run at load time. */
+  readonly featureShape: readonly [number, number, number];
+  /** Length of z (undefined when there is no pooled tensor). */
+  readonly pooledDim?: number;
+  readonly numClasses: number;
+  /** Names added as graph outputs (in order). */
+  readonly addedOutputs: readonly string[];
+}
+
+export interface ExtraOutput {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface OnnxRunResult extends FeatureBatch {
+  readonly featureMap: FeatureMap;
+  readonly logits: { readonly data: Float32Array; readonly k: number };
+  readonly extra: Readonly<Record<string, ExtraOutput>>;
+}
+
+export interface OnnxClassifier {
+  readonly info: OnnxModelInfo;
+  /** Undefined only when the model has no pooled feature (featureLayer given, no pooling found). */
+  readonly head?: Head;
+  /** The edited model (original bytes + appended outputs). */
+  readonly modelBytes: Uint8Array;
+  /** Run n images, NCHW float32 (`shape` = [C, H, W] or [N, C, H, W], checked when given). */
+  run(input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult>;
+  release(): Promise<void>;
+}
+
+function wrapDecodeError(file: string, e: unknown): never {
+  if (e instanceof ProtoDecodeError) {
+    throw new NapoodError(file, 'an ONNX model (a complete protobuf ModelProto)', e.message);
+  }
+  throw e;
+}
+
+/** Parse model bytes; NapoodError naming `file` when they are not an ONNX model. */
+export function parseModel(bytes: Uint8Array, file: string): ModelProto {
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes, basename(file));
+  } catch (e) {
+    wrapDecodeError(file, e);
+  }
+  if (model.irVersion <= 0 || model.opsetImports.length === 0 || model.graph.nodes.length === 0) {
+    throw new NapoodError(file, 'an ONNX model (ModelProto with ir_version, opset_import and graph nodes)',
+      `ir_version ${model.irVersion}, ${model.opsetImports.length} opset imports, ${model.graph.nodes.length} nodes`);
+  }
+  return model;
+}
+
+const sessionOptions = (threads?: number): ort.InferenceSession.SessionOptions => ({
+  executionProviders: ['cpu'],
+  graphOptimizationLevel: 'all',
+  ...(threads !== undefined ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+});
+
+async function createSession(bytes: Uint8Array, file: string, threads?: number): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, sessionOptions(threads));
+  } catch (e) {
+    throw new NapoodError(file, 'a model onnxruntime can load', describe(String((e as Error)?.message ?? e)));
+  }
+}
+
+/** Float32 data of an output, or a NapoodError. */
+function floatOutput(t: ort.Tensor | undefined, name: string, file: string): Float32Array {
+  if (t === undefined) throw new NapoodError(file, `an output ${describe(name)}`, 'none from onnxruntime');
+  if (t.type !== 'float32') throw new NapoodError(file, `float32 output ${describe(name)}`, `${t.type}`);
+  return t.data as Float32Array;
+}
+
+/** Head W z + b with float64 accumulation. */
+export function linearForward(head: LinearHead, z: Float32Array, n: number): Float32Array {
+  const { weight, bias, k, c } = head;
+  if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const zo = i * c;
+    for (let j = 0; j < k; j++) {
+      const wo = j * c;
+      let acc = 0;
+      for (let q = 0; q < c; q++) acc += weight[wo + q]! * z[zo + q]!;
+      out[i * k + j] = acc + bias[j]!;
+    }
+  }
+  return out;
+}
+
+/** Load an ONNX classifier and prepare it for feature extraction. */
+export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): Promise<OnnxClassifier> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new NapoodError(path, 'a readable ONNX file', code === 'ENOENT' ? 'no such file' : String(code ?? e));
+  }
+  const model = parseModel(bytes, path);
+  let analysis: GraphAnalysis;
+  try {
+    analysis = analyseGraph(model, { featureLayer: opts.featureLayer, file: path });
+  } catch (e) {
+    wrapDecodeError(path, e);
+  }
+
+  // input dims
+  const shape = analysis.input.shape;
+  const chw: number[] = [];
+  for (let d = 1; d < 4; d++) {
+    const dim = shape[d];
+    const given = opts.inputShape?.[d - 1];
+    if (typeof dim === 'number' && dim > 0) {
+      if (given !== undefined && given !== dim) {
+        throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${shapeString(shape.map(String) as never)}`, shapeString(opts.inputShape!));
+      }
+      chw.push(dim);
+    } else if (given !== undefined && Number.isInteger(given) && given > 0) {
+      chw.push(given);
+    } else {
+      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims [${shape.map((x) => x ?? '?').join(', ')}]`,
+        opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
+    }
+  }
+  const inputChw = chw as unknown as readonly [number, number, number];
+
+  // outputs to add
+  const existing = new Set(model.graph.outputs.map((o) => o.name));
+  const produced = new Set(model.graph.nodes.flatMap((nd) => nd.outputs));
+  for (const name of opts.extraOutputs ?? []) {
+    if (!produced.has(name)) {
+      throw new NapoodError('extraOutputs', `names of tensors computed by ${path} (candidates: ${analysis.candidateLayers.slice(-4).map((s) => describe(s)).join(', ')})`, describe(name));
+    }
+  }
+  const wanted = [analysis.featureMap, analysis.pooled, analysis.logits, ...(opts.extraOutputs ?? [])]
+    .filter((x): x is string => x !== undefined);
+  const added: string[] = [];
+  for (const name of wanted) {
+    if (!existing.has(name) && !added.includes(name)) added.push(name);
+  }
+  // names only: onnxruntime infers the type of an output from the node that computes it
+  const edited = appendGraphOutputs(bytes, added.map((name) => ({ name })));
+  const session = await createSession(edited, path, opts.threads);
+  const inputName = analysis.input.name;
+
+  const runRaw = async (input: Float32Array, n: number): Promise<Record<string, ort.Tensor>> => {
+    const feeds = { [inputName]: new ort.Tensor('float32', input, [n, inputChw[0], inputChw[1], inputChw[2]]) };
+    try {
+      return await session.run(feeds, [...new Set([analysis.logits, ...wanted])]);
+    } catch (e) {
+      throw new NapoodError(path, 'a model that onnxruntime runs on the input', describe(String((e as Error)?.message ?? e)));
+    }
+  };
+
+  // probe run: shapes of the feature map, pooled tensor and logits; AveragePool coverage
+  const per = inputChw[0] * inputChw[1] * inputChw[2];
+  const probe = await runRaw(new Float32Array(per), 1);
+  const fmDims = probe[analysis.featureMap]!.dims;
+  if (fmDims.length !== 4) {
+    throw new NapoodError(analysis.featureLayerOverride ? 'featureLayer' : path,
+      `a 4-D feature map [N, C, H, W] at ${describe(analysis.featureMap)}`, `shape ${shapeString(fmDims)}`);
+  }
+  const featureShape = [fmDims[1]!, fmDims[2]!, fmDims[3]!] as const;
+  const logitDims = probe[analysis.logits]!.dims;
+  if (logitDims.length !== 2) throw new NapoodError(path, `logits [N, K] at ${describe(analysis.logits)}`, `shape ${shapeString(logitDims)}`);
+  const numClasses = logitDims[1]!;
+  let pooledDim: number | undefined;
+  if (analysis.pooled !== undefined) {
+    const pd = probe[analysis.pooled]!.dims;
+    pooledDim = pd.slice(1).reduce((a, b) => a * b, 1);
+    if (!(pd.length === 2 || (pd.length === 4 && pd[2] === 1 && pd[3] === 1))) {
+      throw new NapoodError(path, `a pooled feature [N, C] at ${describe(analysis.pooled)}`, `shape ${shapeString(pd)}`);
+    }
+    if (analysis.pool?.kind === 'AveragePool' && !analysis.featureLayerOverride) {
+      const k = analysis.pool.kernel!;
+      if (k[0] !== featureShape[1] || k[1] !== featureShape[2]) {
+        throw new NapoodError(path, `the AveragePool ${describe(analysis.pool.node)} before the classifier to cover the whole ${featureShape[1]}×${featureShape[2]} map`,
+          `kernel [${k.join(', ')}]; name the feature tensor with featureLayer`);
+      }
+      analysis = { ...analysis, reasoning: [...analysis.reasoning, `AveragePool kernel [${k.join(', ')}] covers the ${featureShape[1]}×${featureShape[2]} map`] };
+    }
+  }
+  if (analysis.linear !== undefined && (analysis.linear.c !== pooledDim || analysis.linear.k !== numClasses)) {
+    throw new NapoodError(path, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
+  }
+
+  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, featureShape, pooledDim, numClasses, addedOutputs: added };
+
+  // head
+  let head: Head | undefined;
+  let headSession: ort.InferenceSession | undefined;
+  if (analysis.pooled !== undefined && pooledDim !== undefined) {
+    const c = pooledDim;
+    const k = numClasses;
+    if (analysis.linear !== undefined) {
+      const linear: LinearHead = { weight: analysis.linear.weight, bias: analysis.linear.bias, k, c };
+      head = { k, c, linear, forward: (z, n) => linearForward(linear, z, n) };
+    } else {
+      const sub = headSubModel(model, analysis, c);
+      const hs = await createSession(sub, `${path} (head sub-model)`, opts.threads);
+      headSession = hs;
+      const pooledName = analysis.pooled;
+      const rank4 = analysis.pooledRank === 4;
+      const logitsName = analysis.logits;
+      head = {
+        k, c,
+        forward: async (z: Float32Array, n: number): Promise<Float32Array> => {
+          if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
+          if (n === 0) return new Float32Array(0);
+          const t = new ort.Tensor('float32', z, rank4 ? [n, c, 1, 1] : [n, c]);
+          const r = await hs.run({ [pooledName]: t });
+          return floatOutput(r[logitsName], logitsName, `${path} (head sub-model)`);
+        },
+      };
+    }
+  }
+
+  const run = async (input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult> => {
+    const expected = `NCHW float32 input [N, ${inputChw.join(', ')}]`;
+    if (!Number.isInteger(n) || n < 0) throw new NapoodError('n', 'a batch size ≥ 0', describe(n));
+    if (shape !== undefined) {
+      const chwGiven = shape.length === 4 ? shape.slice(1) : shape;
+      if ((shape.length === 4 && shape[0] !== n) || chwGiven.length !== 3 || chwGiven.some((d, i) => d !== inputChw[i])) {
+        throw new NapoodError(path, `${expected} with N = ${n}`, `input of shape ${shapeString(shape)}`);
+      }
+    }
+    if (input.length !== n * per) {
+      throw new NapoodError(path, `${expected}: ${n} × ${per} = ${n * per} values`, `${input.length} values`);
+    }
+    const [fc, fh, fw] = featureShape;
+    if (n === 0) {
+      return {
+        n: 0,
+        featureMap: { data: new Float32Array(0), c: fc, h: fh, w: fw },
+        pooled: pooledDim !== undefined ? { data: new Float32Array(0), c: pooledDim } : undefined,
+        logits: { data: new Float32Array(0), k: numClasses },
+        extra: Object.fromEntries((opts.extraOutputs ?? []).map((e) => [e, { data: new Float32Array(0), dims: [0] }])),
+      };
+    }
+    const r = await runRaw(input, n);
+    const extra: Record<string, ExtraOutput> = {};
+    for (const name of opts.extraOutputs ?? []) extra[name] = { data: floatOutput(r[name], name, path), dims: r[name]!.dims };
+    return {
+      n,
+      featureMap: { data: floatOutput(r[analysis.featureMap], analysis.featureMap, path), c: fc, h: fh, w: fw },
+      pooled: analysis.pooled !== undefined ? { data: floatOutput(r[analysis.pooled], analysis.pooled, path), c: pooledDim! } : undefined,
+      logits: { data: floatOutput(r[analysis.logits], analysis.logits, path), k: numClasses },
+      extra,
+    };
+  };
+
+  return {
+    info,
+    head,
+    modelBytes: edited,
+    run,
+    release: async () => {
+      await session.release();
+      if (headSession !== undefined) await headSession.release();
+    },
+  };
+}

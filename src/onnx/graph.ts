@@ -1,0 +1,512 @@
+/**
+ * Analysis of an ONNX classifier graph: where the feature map before global pooling is, how it is
+ * pooled, and what the classifier head after the pooled feature is.
+ *
+ * Patterns recognised (SPEC §4.1; seen in torchvision / PyTorch exports at opsets 13–18):
+ *   A → GlobalAveragePool                         → Flatten | Reshape | Squeeze | nothing → head
+ *   A → ReduceMean(axes {2,3} / {-2,-1}, attribute or input) → (Flatten | Reshape | Squeeze) → head
+ *   A → AveragePool(kernel = H×W of A, no padding) → Flatten | Reshape (view(N, -1)) | Squeeze → head
+ * The head is every node between the pooled tensor z and the logits. It is "linear" when it is one
+ * Gemm (transA = 0; transB, alpha, beta honoured) or MatMul (+ Add) with constant weights, so
+ * W [K, C] and b [K] are read from the initializers (or Constant nodes); otherwise it is "mlp" and
+ * `headSubModel` cuts it into a model of its own (input z, output logits) from the original bytes.
+ *
+ * The analysis is static (no shape inference): the AveragePool "covers the map" condition and the
+ * ranks are checked by the adapter when it first runs the model.
+ */
+import { NapoodError, describe } from '../errors.js';
+import {
+  DataType, dataTypeName, encodeSubModel, tensorValues,
+  type AttributeProto, type Dim, type ModelProto, type NodeProto, type TensorProto,
+} from './proto.js';
+
+export type PoolKind = 'GlobalAveragePool' | 'ReduceMean' | 'AveragePool';
+export type HeadKind = 'linear' | 'mlp';
+export type LinearOp = 'Gemm' | 'MatMul+Add' | 'MatMul';
+
+export interface PoolInfo {
+  readonly kind: PoolKind;
+  /** Node name (or `op_type#index` when the node is unnamed). */
+  readonly node: string;
+  /** The pooling node's output tensor. */
+  readonly output: string;
+  readonly keepdims: boolean;
+  /** AveragePool only: kernel_shape, which must equal the map's H×W. */
+  readonly kernel?: readonly number[];
+  /** Ops between the pooling node and the pooled tensor (Flatten, Reshape, Squeeze). */
+  readonly reshapeOps: readonly string[];
+}
+
+export interface LinearHeadWeights {
+  readonly op: LinearOp;
+  /** W, K×C row-major, alpha applied. */
+  readonly weight: Float32Array;
+  /** b, K, beta applied (zeros when the head has no bias). */
+  readonly bias: Float32Array;
+  readonly k: number;
+  readonly c: number;
+}
+
+export interface GraphAnalysis {
+  readonly input: { readonly name: string; readonly elemType: number; readonly shape: readonly Dim[] };
+  /** Tensor holding the logits (a graph output, or the input of a final Softmax / LogSoftmax). */
+  readonly logits: string;
+  readonly logitsIsGraphOutput: boolean;
+  /** Tensor used as the feature map A (the pooling input, or the user's `featureLayer`). */
+  readonly featureMap: string;
+  readonly featureLayerOverride: boolean;
+  /** Absent only when no pooling was found and the user named `featureLayer`. */
+  readonly pool?: PoolInfo;
+  /** The pooled tensor z fed to the head. */
+  readonly pooled?: string;
+  /** Rank of the pooled tensor as the graph holds it: 2 ([N, C]) or 4 ([N, C, 1, 1]). */
+  readonly pooledRank?: 2 | 4;
+  readonly headKind?: HeadKind;
+  /** Op types of the head's nodes in graph order (Constant nodes left out). */
+  readonly headOps: readonly string[];
+  readonly linear?: LinearHeadWeights;
+  /** Relu / Clip outputs upstream of the feature map (the feature map included), for multi-layer NAP. */
+  readonly candidateLayers: readonly string[];
+  /** Human-readable account of each choice. */
+  readonly reasoning: readonly string[];
+}
+
+export interface AnalyseOptions {
+  /** Use this tensor as the feature map instead of the pooling input. */
+  readonly featureLayer?: string;
+  /** File name for error messages. */
+  readonly file?: string;
+}
+
+interface GraphIndex {
+  readonly model: ModelProto;
+  readonly nodes: readonly NodeProto[];
+  readonly producer: Map<string, number>;
+  readonly consumers: Map<string, number[]>;
+  readonly initializers: Map<string, TensorProto>;
+}
+
+function nodeLabel(n: NodeProto, i: number): string {
+  return n.name !== '' ? n.name : `${n.opType}#${i}`;
+}
+
+function attr(n: NodeProto, name: string): AttributeProto | undefined {
+  return n.attributes.find((a) => a.name === name);
+}
+
+function attrInt(n: NodeProto, name: string, dflt: number): number {
+  const a = attr(n, name);
+  return a?.i ?? dflt;
+}
+
+function attrFloat(n: NodeProto, name: string, dflt: number): number {
+  const a = attr(n, name);
+  return a?.f ?? dflt;
+}
+
+function index(model: ModelProto): GraphIndex {
+  const nodes = model.graph.nodes;
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const o of n.outputs) if (o !== '') producer.set(o, i);
+    for (const t of n.inputs) {
+      if (t === '') continue;
+      let list = consumers.get(t);
+      if (list === undefined) consumers.set(t, (list = []));
+      list.push(i);
+    }
+  });
+  const initializers = new Map<string, TensorProto>();
+  for (const t of model.graph.initializers) initializers.set(t.name, t);
+  return { model, nodes, producer, consumers, initializers };
+}
+
+/** Constant tensor behind a name: an initializer or the output of a Constant node. */
+function constantTensor(g: GraphIndex, name: string): TensorProto | undefined {
+  const init = g.initializers.get(name);
+  if (init !== undefined) return init;
+  const p = g.producer.get(name);
+  if (p === undefined) return undefined;
+  const node = g.nodes[p]!;
+  if (node.opType !== 'Constant') return undefined;
+  const value = attr(node, 'value');
+  if (value?.t !== undefined) return value.t;
+  return undefined;
+}
+
+function isConstant(g: GraphIndex, name: string): boolean {
+  if (g.initializers.has(name)) return true;
+  const p = g.producer.get(name);
+  return p !== undefined && g.nodes[p]!.opType === 'Constant';
+}
+
+/** Indices of the nodes the tensor `target` depends on, not crossing `stop`. */
+function ancestors(g: GraphIndex, target: string, stop?: string): Set<number> {
+  const seen = new Set<number>();
+  const stack = [target];
+  const visited = new Set<string>();
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (t === stop || visited.has(t)) continue;
+    visited.add(t);
+    const p = g.producer.get(t);
+    if (p === undefined || seen.has(p)) continue;
+    seen.add(p);
+    for (const i of g.nodes[p]!.inputs) if (i !== '') stack.push(i);
+  }
+  return seen;
+}
+
+/** Graph inputs that are not initializers (old exports list initializers as inputs too). */
+export function realInputs(model: ModelProto): { name: string; elemType?: number; shape?: Dim[] }[] {
+  const inits = new Set(model.graph.initializers.map((t) => t.name));
+  return model.graph.inputs.filter((v) => !inits.has(v.name));
+}
+
+/** ReduceMean axes (attribute, or constant input from opset 18), or undefined if not constant. */
+function reduceAxes(g: GraphIndex, n: NodeProto): number[] | undefined | 'dynamic' {
+  const a = attr(n, 'axes');
+  if (a !== undefined) return a.ints;
+  const axesInput = n.inputs[1];
+  if (axesInput === undefined || axesInput === '') return undefined; // all axes
+  const t = constantTensor(g, axesInput);
+  if (t === undefined) return 'dynamic';
+  return Array.from(tensorValues(t));
+}
+
+const SPATIAL_AXES = [new Set([2, 3]), new Set([-2, -1])];
+
+function isSpatialPair(axes: readonly number[]): boolean {
+  if (axes.length !== 2) return false;
+  const s = new Set(axes);
+  return s.size === 2 && SPATIAL_AXES.some((ref) => [...ref].every((x) => s.has(x)));
+}
+
+/** Non-shape consumers (Shape / Size only read the dims, as in the view(N, -1) pattern). */
+function dataConsumers(g: GraphIndex, t: string): number[] {
+  return (g.consumers.get(t) ?? []).filter((i) => {
+    const op = g.nodes[i]!.opType;
+    return op !== 'Shape' && op !== 'Size';
+  });
+}
+
+interface PoolCandidate {
+  readonly nodeIndex: number;
+  readonly info: PoolInfo;
+  readonly input: string;
+  readonly pooled: string;
+  readonly pooledRank: 2 | 4;
+}
+
+/** If node i is a global pooling of a 4-D map, describe it (reasons for skipping go to `reasoning`). */
+function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | undefined {
+  const n = g.nodes[i]!;
+  if (n.domain !== '' && n.domain !== 'ai.onnx') return undefined;
+  let kind: PoolKind;
+  let keepdims = true;
+  let kernel: number[] | undefined;
+  const label = nodeLabel(n, i);
+  if (n.opType === 'GlobalAveragePool') {
+    kind = 'GlobalAveragePool';
+  } else if (n.opType === 'ReduceMean') {
+    const axes = reduceAxes(g, n);
+    if (axes === 'dynamic') {
+      reasoning.push(`skipped ReduceMean ${describe(label)}: its axes come from a computed tensor`);
+      return undefined;
+    }
+    if (axes === undefined || !isSpatialPair(axes)) {
+      reasoning.push(`skipped ReduceMean ${describe(label)}: axes ${axes === undefined ? 'all' : `[${axes.join(', ')}]`} are not the spatial pair [2, 3]`);
+      return undefined;
+    }
+    kind = 'ReduceMean';
+    keepdims = attrInt(n, 'keepdims', 1) !== 0;
+  } else if (n.opType === 'AveragePool') {
+    const pads = attr(n, 'pads')?.ints ?? [];
+    const autoPad = attr(n, 'auto_pad')?.s ?? 'NOTSET';
+    kernel = attr(n, 'kernel_shape')?.ints ?? [];
+    if (kernel.length !== 2 || pads.some((p) => p !== 0) || (autoPad !== 'NOTSET' && autoPad !== 'VALID')) {
+      reasoning.push(`skipped AveragePool ${describe(label)}: kernel [${kernel.join(', ')}] with padding cannot be a global pooling`);
+      return undefined;
+    }
+    kind = 'AveragePool';
+  } else {
+    return undefined;
+  }
+  // follow Flatten / Reshape / Squeeze to the tensor the head reads
+  let pooled = n.outputs[0]!;
+  let rank: 2 | 4 = keepdims ? 4 : 2;
+  const reshapeOps: string[] = [];
+  for (;;) {
+    const cons = dataConsumers(g, pooled);
+    if (cons.length !== 1) break;
+    const c = g.nodes[cons[0]!]!;
+    if (c.inputs[0] !== pooled || !['Flatten', 'Reshape', 'Squeeze'].includes(c.opType) || rank !== 4) break;
+    if (c.opType === 'Flatten' && attrInt(c, 'axis', 1) !== 1) break;
+    reshapeOps.push(c.opType);
+    pooled = c.outputs[0]!;
+    rank = 2;
+  }
+  return {
+    nodeIndex: i,
+    input: n.inputs[0]!,
+    pooled,
+    pooledRank: rank,
+    info: { kind, node: label, output: n.outputs[0]!, keepdims, kernel, reshapeOps },
+  };
+}
+
+/** The head's nodes: those between `pooled` and `logits`, or a reason why there is no clean cut. */
+function headNodes(g: GraphIndex, pooled: string, logits: string): number[] | string {
+  const set = ancestors(g, logits, pooled);
+  const nodes = [...set].sort((a, b) => a - b);
+  const inputs = new Set(realInputs(g.model).map((v) => v.name));
+  for (const i of nodes) {
+    for (const t of g.nodes[i]!.inputs) {
+      if (t === '' || t === pooled || g.initializers.has(t)) continue;
+      if (g.producer.has(t)) continue;
+      if (inputs.has(t)) return `the logits also depend on the graph input ${describe(t)} by another path`;
+      return `the logits depend on ${describe(t)}, which no node produces`;
+    }
+  }
+  // the pooled tensor must actually reach the logits
+  if (!nodes.some((i) => g.nodes[i]!.inputs.includes(pooled))) return 'the logits do not depend on it';
+  return nodes;
+}
+
+function toFloat32(v: Float64Array, scale = 1): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! * scale;
+  return out;
+}
+
+/** Read W [K, C] and b [K] of a one-layer head, or return why it is not one. */
+function linearWeights(g: GraphIndex, nodes: readonly number[], pooled: string): LinearHeadWeights | string {
+  const real = nodes.map((i) => g.nodes[i]!).filter((n) => n.opType !== 'Constant');
+  const ops = real.map((n) => n.opType).join(' → ');
+  const values = (name: string): { v: Float64Array; dims: number[] } | undefined => {
+    const t = constantTensor(g, name);
+    return t === undefined ? undefined : { v: tensorValues(t), dims: t.dims };
+  };
+  const bias = (name: string | undefined, k: number, beta: number): Float32Array | string => {
+    if (name === undefined || name === '') return new Float32Array(k);
+    const b = values(name);
+    if (b === undefined) return `its bias ${describe(name)} is not a constant`;
+    if (b.v.length !== k && b.v.length !== 1) return `its bias has ${b.v.length} values, expected ${k}`;
+    const out = new Float32Array(k);
+    for (let j = 0; j < k; j++) out[j] = (b.v.length === 1 ? b.v[0]! : b.v[j]!) * beta;
+    return out;
+  };
+  if (real.length === 1 && real[0]!.opType === 'Gemm') {
+    const n = real[0]!;
+    if (n.inputs[0] !== pooled) return 'its Gemm does not read the pooled tensor as A';
+    if (attrInt(n, 'transA', 0) !== 0) return 'its Gemm has transA = 1';
+    const w = values(n.inputs[1]!);
+    if (w === undefined || w.dims.length !== 2) return 'its Gemm weight is not a constant matrix';
+    const transB = attrInt(n, 'transB', 0) !== 0;
+    const alpha = attrFloat(n, 'alpha', 1);
+    const beta = attrFloat(n, 'beta', 1);
+    const [k, c] = transB ? [w.dims[0]!, w.dims[1]!] : [w.dims[1]!, w.dims[0]!];
+    const weight = transB ? toFloat32(w.v, alpha) : transpose(w.v, c, k, alpha);
+    const b = bias(n.inputs[2], k, beta);
+    if (typeof b === 'string') return b;
+    return { op: 'Gemm', weight, bias: b, k, c };
+  }
+  if ((real.length === 1 || real.length === 2) && real[0]!.opType === 'MatMul') {
+    const mm = real[0]!;
+    if (mm.inputs[0] !== pooled) return 'its MatMul does not take the pooled tensor on the left';
+    const w = values(mm.inputs[1]!);
+    if (w === undefined || w.dims.length !== 2) return 'its MatMul weight is not a constant matrix';
+    const [c, k] = [w.dims[0]!, w.dims[1]!];
+    const weight = transpose(w.v, c, k, 1);
+    if (real.length === 1) return { op: 'MatMul', weight, bias: new Float32Array(k), k, c };
+    const add = real[1]!;
+    if (add.opType !== 'Add') return `it is ${ops}`;
+    const other = add.inputs[0] === mm.outputs[0] ? add.inputs[1] : add.inputs[1] === mm.outputs[0] ? add.inputs[0] : undefined;
+    if (other === undefined) return 'its Add does not read the MatMul output';
+    const b = bias(other, k, 1);
+    if (typeof b === 'string') return b;
+    return { op: 'MatMul+Add', weight, bias: b, k, c };
+  }
+  return `it is ${ops === '' ? 'empty' : ops}`;
+}
+
+/** Transpose an r×c matrix (row-major) into c×r, scaled, as float32. */
+function transpose(v: Float64Array, r: number, c: number, scale: number): Float32Array {
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = v[i * c + j]! * scale;
+  return out;
+}
+
+/** The logits tensor: the first graph output, looking through a final Softmax / LogSoftmax. */
+function findLogits(g: GraphIndex, reasoning: string[]): { name: string; isOutput: boolean } {
+  const outputs = g.model.graph.outputs;
+  const first = outputs[0]!;
+  if (outputs.length > 1) {
+    reasoning.push(`the model has ${outputs.length} outputs (${outputs.map((o) => describe(o.name)).join(', ')}); using the first, ${describe(first.name)}`);
+  }
+  const p = g.producer.get(first.name);
+  if (p !== undefined) {
+    const n = g.nodes[p]!;
+    if (n.opType === 'Softmax' || n.opType === 'LogSoftmax') {
+      reasoning.push(`output ${describe(first.name)} is ${n.opType} of ${describe(n.inputs[0])}: using that as the logits`);
+      return { name: n.inputs[0]!, isOutput: false };
+    }
+  }
+  reasoning.push(`logits: graph output ${describe(first.name)}`);
+  return { name: first.name, isOutput: true };
+}
+
+/**
+ * Analyse a decoded model. Throws NapoodError (argument = the file) when the model has not one
+ * float image input, or when no global pooling before the classifier is found and no
+ * `featureLayer` is given.
+ */
+export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): GraphAnalysis {
+  const file = opts.file ?? 'model';
+  const g = index(model);
+  const reasoning: string[] = [];
+
+  const inputs = realInputs(model);
+  if (inputs.length !== 1) {
+    throw new NapoodError(file, 'a model with exactly one image input',
+      `${inputs.length} inputs${inputs.length ? ': ' + inputs.map((v) => describe(v.name)).join(', ') : ''}`);
+  }
+  const input = inputs[0]!;
+  if (input.elemType !== DataType.FLOAT) {
+    throw new NapoodError(file, `a float32 image input`, `input ${describe(input.name)} of ${input.elemType === undefined ? 'unknown type' : dataTypeName(input.elemType)}`);
+  }
+  const inShape = input.shape ?? [];
+  if (inShape.length !== 4) {
+    throw new NapoodError(file, 'a 4-D image input [N, C, H, W]', `input ${describe(input.name)} of rank ${input.shape === undefined ? 'unknown' : inShape.length}`);
+  }
+  reasoning.push(`input ${describe(input.name)}: float32 [${inShape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`);
+  if (model.graph.outputs.length === 0) throw new NapoodError(file, 'a model with at least one output', 'none');
+
+  const logits = findLogits(g, reasoning);
+  const toLogits = ancestors(g, logits.name);
+
+  // the pooling nearest to the logits whose pooled tensor cleanly feeds the head
+  let chosen: { cand: PoolCandidate; head: number[] } | undefined;
+  const order = [...toLogits].sort((a, b) => b - a);
+  const looked: string[] = [];
+  for (const i of order) {
+    const cand = asPool(g, i, reasoning);
+    if (cand === undefined) continue;
+    const head = headNodes(g, cand.pooled, logits.name);
+    if (typeof head === 'string') {
+      looked.push(`${cand.info.kind} ${describe(cand.info.node)}: ${head}`);
+      reasoning.push(`skipped ${cand.info.kind} ${describe(cand.info.node)}: ${head}`);
+      continue;
+    }
+    chosen = { cand, head };
+    break;
+  }
+
+  let featureMap: string;
+  const override = opts.featureLayer !== undefined;
+  if (override) {
+    const name = opts.featureLayer!;
+    if (!g.producer.has(name)) {
+      const some = candidateLayerNames(g, logits.name).slice(-5);
+      throw new NapoodError('featureLayer', `the name of a tensor computed by ${file}` + (some.length ? ` (e.g. ${some.map((s) => describe(s)).join(', ')})` : ''), describe(name));
+    }
+    if (!toLogits.has(g.producer.get(name)!)) reasoning.push(`note: featureLayer ${describe(name)} does not feed the logits`);
+    featureMap = name;
+  }
+
+  if (chosen === undefined) {
+    const ops = [...new Set(order.map((i) => g.nodes[i]!.opType))].join(', ');
+    if (!override) {
+      throw new NapoodError(file,
+        'a global pooling before the classifier (GlobalAveragePool, ReduceMean over axes [2, 3], or AveragePool whose kernel covers the map, ' +
+        'then Flatten / Reshape / Squeeze or nothing, then the layers that compute the logits); name the feature tensor with featureLayer',
+        looked.length ? `only ${looked.join('; ')}` : `none on the path to ${describe(logits.name)} (ops: ${ops})`);
+    }
+    reasoning.push(`no global pooling before the classifier; featureLayer ${describe(featureMap!)} is the feature map, no pooled feature or head`);
+    return {
+      input: { name: input.name, elemType: input.elemType, shape: inShape },
+      logits: logits.name, logitsIsGraphOutput: logits.isOutput,
+      featureMap: featureMap!, featureLayerOverride: true,
+      headOps: [], candidateLayers: candidateLayerNames(g, featureMap!), reasoning,
+    };
+  }
+
+  const { cand, head } = chosen;
+  const n = g.nodes[cand.nodeIndex]!;
+  const producerOfA = g.producer.get(cand.input);
+  const before = producerOfA === undefined ? 'the graph input' : g.nodes[producerOfA]!.opType;
+  let poolText = `pooling: ${cand.info.kind} ${describe(cand.info.node)} over ${describe(cand.input)} (output of ${before})`;
+  if (cand.info.kind === 'ReduceMean') poolText += `, axes [${(reduceAxes(g, n) as number[]).join(', ')}] ${attr(n, 'axes') ? 'as attribute' : 'as input'}, keepdims ${cand.info.keepdims ? 1 : 0}`;
+  if (cand.info.kind === 'AveragePool') poolText += `, kernel [${cand.info.kernel!.join(', ')}] (must equal the map's H×W; checked on the first run)`;
+  reasoning.push(poolText);
+  reasoning.push(`pooled feature z: ${describe(cand.pooled)}` + (cand.info.reshapeOps.length ? ` after ${cand.info.reshapeOps.join(' → ')}` : '') + ` (rank ${cand.pooledRank})`);
+  if (!override) {
+    featureMap = cand.input;
+    reasoning.push(`feature map A: ${describe(featureMap)}, the pooling input`);
+  } else {
+    reasoning.push(`feature map A: featureLayer ${describe(featureMap!)} (given), instead of the pooling input ${describe(cand.input)}`);
+  }
+
+  const headOps = head.map((i) => g.nodes[i]!.opType).filter((op) => op !== 'Constant');
+  let headKind: HeadKind = 'mlp';
+  let linear: LinearHeadWeights | undefined;
+  const lin = cand.pooledRank === 2 ? linearWeights(g, head, cand.pooled) : 'the pooled tensor is 4-D';
+  if (typeof lin === 'string') {
+    reasoning.push(`head: not one linear layer (${lin}); it runs as a sub-model ${describe(cand.pooled)} → ${describe(logits.name)}`);
+  } else {
+    headKind = 'linear';
+    linear = lin;
+    reasoning.push(`head: one linear layer (${lin.op}), W [${lin.k}, ${lin.c}] and b [${lin.k}] read from the initializers`);
+  }
+
+  return {
+    input: { name: input.name, elemType: input.elemType, shape: inShape },
+    logits: logits.name,
+    logitsIsGraphOutput: logits.isOutput,
+    featureMap: featureMap!,
+    featureLayerOverride: override,
+    pool: cand.info,
+    pooled: cand.pooled,
+    pooledRank: cand.pooledRank,
+    headKind,
+    headOps,
+    linear,
+    candidateLayers: candidateLayerNames(g, featureMap!),
+    reasoning,
+  };
+}
+
+/** Relu / Clip outputs among the ancestors of `target` (`target` included when it is one), in graph order. */
+function candidateLayerNames(g: GraphIndex, target: string): string[] {
+  const set = ancestors(g, target);
+  return [...set].sort((a, b) => a - b)
+    .filter((i) => ['Relu', 'Clip'].includes(g.nodes[i]!.opType))
+    .map((i) => g.nodes[i]!.outputs[0]!);
+}
+
+/**
+ * A model of its own for the head: input z (float32, [N, C] or [N, C, 1, 1]), output the logits;
+ * its nodes, initializers, opset imports and functions are copied byte for byte from `model`.
+ */
+export function headSubModel(model: ModelProto, analysis: GraphAnalysis, pooledDim?: number): Uint8Array {
+  if (analysis.pooled === undefined) throw new Error('headSubModel: the analysis found no pooled tensor');
+  const g = index(model);
+  const head = headNodes(g, analysis.pooled, analysis.logits);
+  if (typeof head === 'string') throw new Error(`headSubModel: ${head}`);
+  const used = new Set<string>();
+  for (const i of head) for (const t of g.nodes[i]!.inputs) used.add(t);
+  const inits = model.graph.initializers.filter((t) => used.has(t.name));
+  const c: Dim = pooledDim ?? null;
+  return encodeSubModel({
+    irVersion: model.irVersion,
+    producerName: 'napood head',
+    opsetImportsRaw: model.opsetImports.map((o) => o.raw),
+    functionsRaw: model.functionsRaw,
+    graphName: 'head',
+    nodesRaw: head.map((i) => g.nodes[i]!.raw),
+    initializersRaw: inits.map((t) => t.raw),
+    inputs: [{ name: analysis.pooled, elemType: DataType.FLOAT, shape: analysis.pooledRank === 4 ? ['N', c, 1, 1] : ['N', c] }],
+    outputs: [{ name: analysis.logits }],
+  });
+}
