@@ -98,6 +98,8 @@ export interface MethodDefinition<S = unknown> {
   readonly source: string;
   /** Inputs the score needs, per batch (featureMap / pooled / logits) or from context (head). */
   readonly needs: readonly Need[];
+  /** Needs that depend on the parameters (ODIN's input perturbation needs a model when noise > 0). */
+  needsFor?(params: Params): readonly Need[];
   /** Inputs the fit needs from the ID-train data. */
   readonly fitNeeds?: readonly Need[];
   readonly params: Readonly<Record<string, ParamSpec>>;

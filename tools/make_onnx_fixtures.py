@@ -14,7 +14,8 @@ For every model <name>/ holds:
   logits.npy         model(input), float32 [2, K]
   head_weight.npy / head_bias.npy   (linear heads only) W [K, C] and b [K] as PyTorch holds them
   expect.json        what the adapter must find (pool kind, head kind, shapes)
-Bad fixtures (bad/): not_onnx.onnx (text), truncated.onnx (first half of a model), two_inputs.onnx.
+Bad fixtures (bad/): not_onnx.onnx (text), truncated.onnx (first half of a model), two_inputs.onnx,
+no_pool.onnx (LeNet: the whole map is flattened, no global pooling; input [N, 3, 32, 32]).
 
 Usage: /usr/bin/python3 tools/make_onnx_fixtures.py [out_dir]   (default test/fixtures/onnx)
 """
@@ -112,6 +113,19 @@ class SmallCNN(nn.Module):
         if self.head_style == 'matmul':       # MatMul(z, W^T) + Add(b)
             return torch.matmul(z, self.fc.weight.t()) + self.fc.bias
         return self.fc(z)
+
+
+class LeNet(nn.Module):
+    """No global pooling: the whole 5×5 map is flattened into the classifier."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(6, 8, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Linear(8 * 5 * 5, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
 
 
 class TwoInputs(nn.Module):
@@ -307,6 +321,8 @@ def main():
     two = TwoInputs().eval()
     x = torch.randn((1, 3, 32, 32))
     export(two, x, os.path.join(bad, 'two_inputs.onnx'), 13, input_names=('x', 'y'), args=(x, x))
+    torch.manual_seed(21)
+    export(LeNet().eval(), x, os.path.join(bad, 'no_pool.onnx'), 13)
 
     total = 0
     for dp, _, fs in os.walk(OUT):

@@ -22,15 +22,17 @@ export type Values = Record<string, string | boolean | string[] | boolean[] | un
 
 export function parseCommand(spec: CommandSpec, argv: string[]): Values {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
-  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type, multiple: o.multiple, short: o.short };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+  }
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    if (positionals.length > 0) throw new NapoodError(`napood ${spec.name}`, 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
+    if (positionals.length > 0) throw new NapoodError('arguments', 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
     return values as Values;
   } catch (err) {
     if (err instanceof NapoodError) throw err;
     const message = (err as Error).message.replace(/\. To specify.*$/s, '');
-    throw new NapoodError(`napood ${spec.name}`, 'options listed by --help', message);
+    throw new NapoodError('arguments', `options listed by napood ${spec.name} --help`, message);
   }
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { NapoodError } from '../errors.js';
-import { fitMethods, scoreSource, type FittedMethod, type MethodResult } from '../core/pipeline.js';
+import { checkSources, fitMethods, scoreSource, type FittedMethod, type MethodResult } from '../core/pipeline.js';
 import { parseMethodList, parseMethodSpec, type MethodSpec } from '../core/spec.js';
 import { decodeState, encodeState } from '../core/state.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -116,6 +116,7 @@ async function runScore(argv: string[]): Promise<number> {
   try {
     const head = resolveHead(stringOption(values, 'head'), [source, train]);
     checkCompatible(head, [source, train]);
+    if (!stringOption(values, 'state')) checkSources([spec], [source], train, head);
     const [fitted] = await prepare([spec], values, head, train, 'fit');
     const progress = progressLine();
     let run;
@@ -211,6 +212,7 @@ async function runEval(argv: string[]): Promise<number> {
     if (train) opened.push(train);
     const head = resolveHead(stringOption(values, 'head'), [id, train, ...oods.map((o) => o.source)]);
     checkCompatible(head, opened);
+    if (!stringOption(values, 'state')) checkSources(specs, [id, ...oods.map((o) => o.source)], train, head);
     const fitted = await prepare(specs, values, head, train, 'fit');
     const progress = progressLine();
     let idRun, oodRuns;
@@ -295,6 +297,7 @@ async function runFit(argv: string[]): Promise<number> {
     const specs = parseMethodList(stringOption(values, 'methods', true), '--methods');
     const head = resolveHead(stringOption(values, 'head'), [train]);
     checkCompatible(head, [train]);
+    checkSources(specs, [], train, head);
     const fitted = await prepare(specs, { ...values, state: undefined }, head, train, 'fit');
     const file: StateFile = {
       napood: 1,

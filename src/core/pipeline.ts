@@ -19,6 +19,13 @@ export interface BatchSource {
   has(field: Field): boolean;
   batches(fields: readonly Field[]): Iterable<FeatureBatch> | AsyncIterable<FeatureBatch>;
   readonly head?: Head;
+  /** True when batches come from a model that can run input-gradient methods (ODIN). */
+  readonly hasModel?: boolean;
+}
+
+/** Everything a method needs with these parameters. */
+export function needsOf(spec: MethodSpec): readonly Need[] {
+  return spec.def.needsFor ? spec.def.needsFor(spec.params) : spec.def.needs;
 }
 
 export interface FittedMethod {
@@ -73,10 +80,25 @@ function fieldsFor(needs: readonly Need[], source: BatchSource, head: Head | und
         if (!head?.linear) throw new NapoodError(source.label, `a single linear classifier head (needed by ${who})`, head ? 'a head that is not one linear layer' : 'no head');
         break;
       case 'model':
-        throw new NapoodError(who, 'a model (--model)', 'feature dumps only');
+        if (!source.hasModel) throw new NapoodError(who, 'a model to take input gradients from (--model); on feature dumps use the temperature-only variant, e.g. odin:noise=0', 'feature dumps');
+        break;
     }
   }
   return [...fields];
+}
+
+/**
+ * Fail fast, before any fitting or scoring: every method's needs are met by every source (and
+ * its fit needs by the training source).
+ */
+export function checkSources(specs: readonly MethodSpec[], sources: readonly BatchSource[], train: BatchSource | undefined, head: Head | undefined): void {
+  for (const spec of specs) {
+    for (const source of sources) fieldsFor(needsOf(spec), source, head, spec.text);
+    if (spec.def.fit) {
+      if (!train) throw new NapoodError('--fit', `ID-train features to fit ${spec.text} (or --state FILE)`, 'no --fit dump');
+      fieldsFor(spec.def.fitNeeds ?? needsOf(spec), train, head, `${spec.text} (fit)`);
+    }
+  }
 }
 
 /** Fill logits from the head when the source has none. */
@@ -93,7 +115,7 @@ export async function fitMethods(specs: readonly MethodSpec[], train: BatchSourc
   if (active.length > 0) {
     if (!train) throw new NapoodError('--fit', `ID-train features to fit ${active.map((a) => a.spec.text).join(', ')}`, 'no --fit dump');
     const needs = new Set<Need>();
-    for (const a of active) for (const need of a.spec.def.fitNeeds ?? a.spec.def.needs) needs.add(need);
+    for (const a of active) for (const need of a.spec.def.fitNeeds ?? needsOf(a.spec)) needs.add(need);
     const fields = fieldsFor([...needs], train, head, active.map((a) => a.spec.text).join(', '));
     const passes = Math.max(...active.map((a) => a.fitter!.passes));
     for (let pass = 0; pass < passes; pass++) {
@@ -123,7 +145,7 @@ function countCorrect(logits: Float32Array, k: number, labels: Int32Array, acc: 
 /** Score every row of `source` with every fitted method, one pass of batches. */
 export async function scoreSource(methods: readonly FittedMethod[], source: BatchSource, head: Head | undefined, progress?: Progress): Promise<ScoreRun> {
   const needs = new Set<Need>();
-  for (const m of methods) for (const need of m.spec.def.needs) needs.add(need);
+  for (const m of methods) for (const need of needsOf(m.spec)) needs.add(need);
   const withLabels = source.has('labels');
   if (withLabels) needs.add('labels');
   const fields = fieldsFor([...needs], source, head, methods.map((m) => m.spec.text).join(', '));

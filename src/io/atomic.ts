@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NapoodError } from '../errors.js';
+import { NapoodError, describe } from '../errors.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;
@@ -110,6 +110,7 @@ export function openAtomicWriter(target: string, argument: string = target): Ato
     write(chunk: Uint8Array): void {
       guard();
       try {
+        if (!(chunk instanceof Uint8Array)) throw new NapoodError(argument, 'data chunks of bytes (Uint8Array / Buffer)', `${describe(String(chunk))}`);
         writeAll(fd, chunk, size);
         size += chunk.length;
       } catch (err) {

@@ -50,6 +50,9 @@ export class TensorReader {
   private scratch = new Uint8Array(0);
   private closed = false;
 
+  /** `scratchBytes`: size of the pieces non-float32 data is read in (default SCRATCH_BYTES). */
+  constructor(private readonly scratchBytes: number = SCRATCH_BYTES) {}
+
   /** Open (or reuse) a descriptor for `file`. */
   private fd(file: string): number {
     if (this.closed) throw new NapoodError(file, 'an open dump', 'one that was already closed');
@@ -98,7 +101,7 @@ export class TensorReader {
   private forEachPiece(t: StoredTensor, start: number, count: number, visit: (bytes: Uint8Array, elems: number, elemOffset: number) => void): void {
     const size = dtypeSize(t.dtype);
     const total = count * rowElements(t);
-    const perPiece = Math.max(1, Math.floor(SCRATCH_BYTES / size));
+    const perPiece = Math.max(1, Math.floor(this.scratchBytes / size));
     const base = t.dataOffset + start * rowElements(t) * size;
     for (let done = 0; done < total; done += perPiece) {
       const elems = Math.min(perPiece, total - done);

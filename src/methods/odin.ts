@@ -24,6 +24,7 @@ export const odin: MethodDefinition<undefined> = {
     t: { default: 1000, min: 0, exclusiveMin: true, doc: 'temperature T' },
     noise: { default: 0.0014, min: 0, doc: 'input perturbation magnitude η (needs a model; 0 on feature dumps)' },
   },
+  needsFor: (params) => (params.noise !== 0 ? ['logits', 'model'] : ['logits']),
   score(batch, ctx) {
     if (ctx.params.noise !== 0) {
       throw new NapoodError(

@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
 import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
-import { ProtoDecodeError, appendGraphOutputs, decodeModel, type ModelProto } from './proto.js';
+import { ProtoDecodeError, appendGraphOutputs, decodeModel, type Dim, type ModelProto } from './proto.js';
 
 export interface OnnxLoadOptions {
   /** Use this tensor as the feature map instead of the tensor fed to the global pooling. */
@@ -62,6 +62,10 @@ export interface OnnxClassifier {
   /** Run n images, NCHW float32 (`shape` = [C, H, W] or [N, C, H, W], checked when given). */
   run(input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult>;
   release(): Promise<void>;
+}
+
+function dimsString(dims: readonly Dim[]): string {
+  return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
 function wrapDecodeError(file: string, e: unknown): never {
@@ -149,13 +153,13 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     const given = opts.inputShape?.[d - 1];
     if (typeof dim === 'number' && dim > 0) {
       if (given !== undefined && given !== dim) {
-        throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${shapeString(shape.map(String) as never)}`, shapeString(opts.inputShape!));
+        throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
       }
       chw.push(dim);
     } else if (given !== undefined && Number.isInteger(given) && given > 0) {
       chw.push(given);
     } else {
-      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims [${shape.map((x) => x ?? '?').join(', ')}]`,
+      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)}`,
         opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
     }
   }

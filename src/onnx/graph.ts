@@ -256,6 +256,31 @@ function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | 
   };
 }
 
+/**
+ * Look through ops that leave the map unchanged between the last activation and the pooling:
+ * Identity, inference-time Dropout, and Pad with all-zero pads (PyTorch exports avg_pool2d as
+ * Pad(0) → AveragePool).
+ */
+function skipNoOps(g: GraphIndex, t: string, reasoning: string[]): string {
+  for (;;) {
+    const p = g.producer.get(t);
+    if (p === undefined) return t;
+    const n = g.nodes[p]!;
+    let noop = n.opType === 'Identity' || (n.opType === 'Dropout' && n.outputs.filter((o) => o !== '').length === 1);
+    if (n.opType === 'Pad') {
+      let pads: number[] | undefined = attr(n, 'pads')?.ints;
+      if (pads === undefined && n.inputs[1]) {
+        const c = constantTensor(g, n.inputs[1]);
+        pads = c === undefined ? undefined : Array.from(tensorValues(c));
+      }
+      noop = pads !== undefined && pads.every((x) => x === 0);
+    }
+    if (!noop) return t;
+    reasoning.push(`looked through ${n.opType} ${describe(nodeLabel(n, p))} (changes nothing) to ${describe(n.inputs[0])}`);
+    t = n.inputs[0]!;
+  }
+}
+
 /** The head's nodes: those between `pooled` and `logits`, or a reason why there is no clean cut. */
 function headNodes(g: GraphIndex, pooled: string, logits: string): number[] | string {
   const set = ancestors(g, logits, pooled);
@@ -442,7 +467,7 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   reasoning.push(poolText);
   reasoning.push(`pooled feature z: ${describe(cand.pooled)}` + (cand.info.reshapeOps.length ? ` after ${cand.info.reshapeOps.join(' → ')}` : '') + ` (rank ${cand.pooledRank})`);
   if (!override) {
-    featureMap = cand.input;
+    featureMap = skipNoOps(g, cand.input, reasoning);
     reasoning.push(`feature map A: ${describe(featureMap)}, the pooling input`);
   } else {
     reasoning.push(`feature map A: featureLayer ${describe(featureMap!)} (given), instead of the pooling input ${describe(cand.input)}`);
