@@ -179,7 +179,6 @@ def main():
         # a few values to check that the generator was re-created exactly
         g["checkId"] = [float(ind[0]), float(ind[1]), float(ind[-1])]
         g["checkOod"] = [float(ood[0]), float(ood[-1])]
-        g["sumId"] = float(np.sum(ind))
         generated.append(g)
 
     rng = Xoshiro128(42)

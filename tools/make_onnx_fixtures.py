@@ -11,7 +11,7 @@ For every model <name>/ holds:
   input.npy          reference input batch, float32 [2, C, H, W]
   feature_map.npy    PyTorch hook: the tensor fed to the global pooling, float32 [2, C, h, w]
   pooled.npy         PyTorch hook: the pooled feature fed to the classifier head, float32 [2, C]
-  logits.npy         model(input), float32 [2, K]
+  logits.npy         model(input), float32 [2, K] (the input of the final Softmax for smallcnn_softmax)
   head_weight.npy / head_bias.npy   (linear heads only) W [K, C] and b [K] as PyTorch holds them
   expect.json        what the adapter must find (pool kind, head kind, shapes)
 Bad fixtures (bad/): not_onnx.onnx (text), truncated.onnx (first half of a model), two_inputs.onnx,
@@ -307,6 +307,30 @@ def main():
                  {'pool_kind': 'ReduceMean', 'head_kind': 'linear', 'linear_op': 'Gemm',
                   'arch': "SmallCNN head style 'mean', rewritten to opset 18 (ReduceMean axes as input)"},
                  linear=net.fc, make_model=lambda dst: reduce_mean_axes_as_input(src, dst))
+
+    # --- export variants: initializers listed as graph inputs (older exports), a Softmax output ----
+    torch.manual_seed(30)
+    net = SmallCNN('flatten')
+    fill_bn(net, (3, 32, 32))
+    x = torch.randn((2, 3, 32, 32), generator=gen)
+    fmap, _, logits = capture(net, x, net.body, 'output', None)
+    with torch.no_grad():
+        parts = (fmap, net.pool(fmap), logits)
+
+    def export_init_inputs(dst):
+        torch.onnx.export(net, x, dst, opset_version=11, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True,
+                          keep_initializers_as_inputs=True)
+
+    save('smallcnn_initinputs_op11', net, 11, x, parts,
+         {'pool_kind': 'GlobalAveragePool', 'head_kind': 'linear', 'linear_op': 'Gemm',
+          'arch': "SmallCNN head style 'flatten', opset 11, keep_initializers_as_inputs=True"},
+         linear=net.fc, make_model=export_init_inputs)
+    probs = nn.Sequential(net, nn.Softmax(dim=1)).eval()
+    save('smallcnn_softmax_op13', probs, 13, x, parts,
+         {'pool_kind': 'GlobalAveragePool', 'head_kind': 'linear', 'linear_op': 'Gemm', 'output_is_softmax': True,
+          'arch': "SmallCNN head style 'flatten' followed by Softmax (the model outputs probabilities; logits.npy holds the logits)"},
+         linear=net.fc)
 
     # --- bad fixtures ------------------------------------------------------------------------------
     bad = os.path.join(OUT, 'bad')

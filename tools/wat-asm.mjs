@@ -58,6 +58,7 @@ simd('f64x2.extract_lane', 0x21, 'lane');
   ['f32x4.eq', 0x41], ['f32x4.ne', 0x42], ['f32x4.lt', 0x43], ['f32x4.gt', 0x44], ['f32x4.le', 0x45],
   ['f32x4.ge', 0x46], ['v128.not', 0x4d], ['v128.and', 0x4e], ['v128.or', 0x50], ['v128.any_true', 0x53],
   ['f64x2.promote_low_f32x4', 0x5f],
+  ['i32x4.eq', 0x37], ['i32x4.lt_s', 0x39], ['i32x4.gt_s', 0x3b],
   ['i32x4.add', 0xae], ['i32x4.sub', 0xb1],
   ['f32x4.add', 0xe4], ['f32x4.sub', 0xe5], ['f32x4.mul', 0xe6], ['f32x4.div', 0xe7],
   ['f32x4.min', 0xe8], ['f32x4.max', 0xe9], ['f32x4.pmin', 0xea], ['f32x4.pmax', 0xeb],

@@ -87,20 +87,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     h -= f * g;
     a[rowI + l] = f - g; // u is now stored in a[i][0..i−1]
     hs[i] = h;
-    // p = B u / h using the lower triangle of B: row r contributes B[r][j]·u_j to p_r and
-    // B[r][j]·u_r to p_j (j < r).
-    p.fill(0, 0, i);
-    for (let r = 0; r < i; r++) {
-      const rowR = r * n;
-      const ur = a[rowI + r];
-      let acc = 0;
-      for (let j = 0; j < r; j++) {
-        const b = a[rowR + j];
-        acc += b * a[rowI + j];
-        p[j] += b * ur;
-      }
-      p[r] += acc + a[rowR + r] * ur;
-    }
+    symmetricLowerMatVec(a, n, i, rowI, p);
     let up = 0;
     for (let r = 0; r < i; r++) {
       p[r] /= h;
@@ -108,30 +95,116 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     }
     const kk = up / (2 * h);
     for (let r = 0; r < i; r++) p[r] -= kk * a[rowI + r]; // p is now q
-    for (let r = 0; r < i; r++) {
-      const rowR = r * n;
-      const ur = a[rowI + r];
-      const qr = p[r];
-      for (let j = 0; j <= r; j++) a[rowR + j] -= ur * p[j] + qr * a[rowI + j];
-    }
+    symmetricLowerRank2Update(a, n, i, rowI, p);
   }
   d[0] = a[0];
   e[0] = 0;
   // Qᵀ = P_1 P_2 ⋯ P_{n−1}, built as ((I·P_1)·P_2)⋯. Right-multiplying by P_i changes only the
-  // leading i×i block M: each row r of M becomes M_r − (M_r·u / h) uᵀ (one row, two passes).
+  // leading i×i block of M (the rest is still the identity there).
   qt.fill(0);
   for (let i = 0; i < n; i++) qt[i * n + i] = 1;
   for (let i = 1; i < n; i++) {
     const h = hs[i];
-    if (h === 0) continue;
-    const rowI = i * n;
-    for (let r = 0; r < i; r++) {
-      const rowR = r * n;
-      let s = 0;
-      for (let j = 0; j < i; j++) s += qt[rowR + j] * a[rowI + j];
-      if (s === 0) continue;
-      s /= h;
-      for (let j = 0; j < i; j++) qt[rowR + j] -= s * a[rowI + j];
+    if (h !== 0) applyReflectorRight(qt, n, i, a, i * n, h);
+  }
+}
+
+/**
+ * p[0..i) = B u for the symmetric leading i×i block B of a (lower triangle read), u = a[uOff ..
+ * uOff+i). Row r contributes B[r][j]·u_j to p_r and B[r][j]·u_r to p_j (j < r); two rows per pass
+ * share the loads of u and p.
+ */
+function symmetricLowerMatVec(a: Float64Array, n: number, i: number, uOff: number, p: Float64Array): void {
+  p.fill(0, 0, i);
+  let r = 0;
+  for (; r + 1 < i; r += 2) {
+    const r0 = r * n;
+    const r1 = r0 + n;
+    const u0 = a[uOff + r];
+    const u1 = a[uOff + r + 1];
+    let acc0 = 0;
+    let acc1 = 0;
+    for (let j = 0; j < r; j++) {
+      const b0 = a[r0 + j];
+      const b1 = a[r1 + j];
+      const uj = a[uOff + j];
+      acc0 += b0 * uj;
+      acc1 += b1 * uj;
+      p[j] += b0 * u0 + b1 * u1;
+    }
+    const off = a[r1 + r]; // B[r+1][r]
+    p[r] += acc0 + a[r0 + r] * u0 + off * u1;
+    p[r + 1] += acc1 + off * u0 + a[r1 + r + 1] * u1;
+  }
+  if (r < i) {
+    const r0 = r * n;
+    const u0 = a[uOff + r];
+    let acc0 = 0;
+    for (let j = 0; j < r; j++) {
+      const b0 = a[r0 + j];
+      acc0 += b0 * a[uOff + j];
+      p[j] += b0 * u0;
+    }
+    p[r] += acc0 + a[r0 + r] * u0;
+  }
+}
+
+/** B ← B − u qᵀ − q uᵀ on the lower triangle of the leading i×i block (u = a[uOff ..), q = p). */
+function symmetricLowerRank2Update(a: Float64Array, n: number, i: number, uOff: number, q: Float64Array): void {
+  let r = 0;
+  for (; r + 1 < i; r += 2) {
+    const r0 = r * n;
+    const r1 = r0 + n;
+    const u0 = a[uOff + r], u1 = a[uOff + r + 1];
+    const q0 = q[r], q1 = q[r + 1];
+    for (let j = 0; j <= r; j++) {
+      const qj = q[j];
+      const uj = a[uOff + j];
+      a[r0 + j] -= u0 * qj + q0 * uj;
+      a[r1 + j] -= u1 * qj + q1 * uj;
+    }
+    a[r1 + r + 1] -= u1 * q[r + 1] + q1 * a[uOff + r + 1];
+  }
+  if (r < i) {
+    const r0 = r * n;
+    const u0 = a[uOff + r];
+    const q0 = q[r];
+    for (let j = 0; j <= r; j++) a[r0 + j] -= u0 * q[j] + q0 * a[uOff + j];
+  }
+}
+
+/**
+ * M ← M (I − u uᵀ / h) on the leading i×i block of M (n×n), u = a[uOff .. uOff+i): each row
+ * becomes M_r − (M_r·u / h) uᵀ. Two rows per pass share the loads of u.
+ */
+function applyReflectorRight(m: Float64Array, n: number, i: number, a: Float64Array, uOff: number, h: number): void {
+  let r = 0;
+  for (; r + 1 < i; r += 2) {
+    const r0 = r * n;
+    const r1 = r0 + n;
+    let s0 = 0;
+    let s1 = 0;
+    for (let j = 0; j < i; j++) {
+      const uj = a[uOff + j];
+      s0 += m[r0 + j] * uj;
+      s1 += m[r1 + j] * uj;
+    }
+    if (s0 === 0 && s1 === 0) continue;
+    s0 /= h;
+    s1 /= h;
+    for (let j = 0; j < i; j++) {
+      const uj = a[uOff + j];
+      m[r0 + j] -= s0 * uj;
+      m[r1 + j] -= s1 * uj;
+    }
+  }
+  if (r < i) {
+    const r0 = r * n;
+    let s0 = 0;
+    for (let j = 0; j < i; j++) s0 += m[r0 + j] * a[uOff + j];
+    if (s0 !== 0) {
+      s0 /= h;
+      for (let j = 0; j < i; j++) m[r0 + j] -= s0 * a[uOff + j];
     }
   }
 }
@@ -610,15 +683,18 @@ export function covarianceAccumulator(c: number, options: { groups?: number } = 
           if (!(g >= 0 && g < groups)) throw new NapoodError('covariance update labels', `labels in [0, ${groups})`, `${g} at row ${r}`);
         }
       }
+      // Validate before changing any state, so a rejected chunk leaves the accumulator intact.
+      for (let t = 0; t < n * c; t++) {
+        const v = rows[t];
+        if (v - v !== 0) throw new NapoodError('covariance update rows', 'finite values', `${v} at row ${Math.floor(t / c)}, column ${t % c}`);
+      }
       if (n === 0) return;
       if (count === 0) for (let j = 0; j < c; j++) shift[j] = rows[j];
       for (let r = 0; r < n; r++) {
         const src = r * c;
         const slot = pending;
         for (let j = 0; j < c; j++) {
-          const v = rows[src + j];
-          if (v - v !== 0) throw new NapoodError('covariance update rows', 'finite values', `${v} at row ${r}, column ${j}`);
-          const x = v - shift[j];
+          const x = rows[src + j] - shift[j];
           bt[j * 8 + slot] = x;
           s1[j] += x;
         }

@@ -40,6 +40,11 @@ export interface BatchOptions {
   start?: number;
   /** End row, exclusive (default n). */
   end?: number;
+  /**
+   * Reuse the same arrays for every batch (less garbage, lower peak memory). A batch's arrays are
+   * then overwritten by the next batch: copy what must be kept. Default false.
+   */
+  reuseBuffers?: boolean;
 }
 
 export interface Dump {
@@ -260,9 +265,21 @@ class DumpImpl implements Dump {
   }
 
   readRows(name: string, start: number, count: number): Float32Array {
+    return this.readRowsInto(name, start, count);
+  }
+
+  /** readRows into `pool[name]` (grown as needed) when a pool is given. */
+  private readRowsInto(name: string, start: number, count: number, pool?: Map<string, Float32Array>): Float32Array {
     const t = this.tensor(name);
     const rowElems = t.shape.length <= 1 ? 1 : elementCount(t.shape.slice(1));
-    const data = this.reader.readFloat32(t, start, count);
+    let out: Float32Array | undefined;
+    if (pool) {
+      const have = pool.get(name);
+      out = have && have.length >= count * rowElems ? have : new Float32Array(count * rowElems);
+      pool.set(name, out);
+      out = out.subarray(0, count * rowElems);
+    }
+    const data = this.reader.readFloat32(t, start, count, out);
     checkFinite(data, rowElems, start, this.argument, name, this.path);
     return data;
   }
@@ -329,6 +346,7 @@ class DumpImpl implements Dump {
       rows = Math.max(1, Math.floor(budget / Math.max(rowBytes, 1)));
     }
 
+    const pool = opts.reuseBuffers ? new Map<string, Float32Array>() : undefined;
     for (let s = start; s < end; s += rows) {
       const count = Math.min(rows, end - s);
       let featureMap: DumpBatch['featureMap'];
@@ -336,16 +354,20 @@ class DumpImpl implements Dump {
       let logits: DumpBatch['logits'];
       let labels: Int32Array | undefined;
       if (readMap && shape) {
-        const map = this.readRows('featureMap', s, count);
+        const map = this.readRowsInto('featureMap', s, count, pool);
         const [, c, h, w] = shape;
         if (want.has('featureMap')) featureMap = { data: map, c, h, w };
-        if (derivePooled) pooled = { data: spatialMean(map, count, c, h * w), c };
+        if (derivePooled) {
+          let buf = pool?.get('pooled');
+          if (pool && (!buf || buf.length < count * c)) pool.set('pooled', (buf = new Float32Array(count * c)));
+          pooled = { data: spatialMean(map, count, c, h * w, buf?.subarray(0, count * c)), c };
+        }
       }
       if (want.has('pooled') && !derivePooled) {
         const t = this.tensor('pooled');
-        pooled = { data: this.readRows('pooled', s, count), c: t.shape[1] };
+        pooled = { data: this.readRowsInto('pooled', s, count, pool), c: t.shape[1] };
       }
-      if (want.has('logits')) logits = { data: this.readRows('logits', s, count), k: this.tensor('logits').shape[1] };
+      if (want.has('logits')) logits = { data: this.readRowsInto('logits', s, count, pool), k: this.tensor('logits').shape[1] };
       if (want.has('labels')) labels = this.readLabels(s, count);
       yield { start: s, n: count, featureMap, pooled, logits, labels };
     }

@@ -158,8 +158,9 @@ export interface SafetensorsInput {
   readonly data: SafetensorsData;
 }
 
-const ARRAY_FOR: Readonly<Record<SafetensorsDType, string>> = {
-  F32: 'Float32Array', F16: 'Uint16Array', BF16: 'Uint16Array', F64: 'Float64Array', I64: 'BigInt64Array', I32: 'Int32Array', I16: 'Int16Array', U8: 'Uint8Array', I8: 'Int8Array',
+type ArrayCtor = { new (n: number): SafetensorsData; readonly name: string };
+const ARRAY_FOR: Readonly<Record<SafetensorsDType, ArrayCtor>> = {
+  F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, F64: Float64Array, I64: BigInt64Array, I32: Int32Array, I16: Int16Array, U8: Uint8Array, I8: Int8Array,
 };
 
 /**
@@ -181,7 +182,7 @@ export function writeSafetensors(file: string, tensors: Readonly<Record<string, 
     if (name === '__metadata__') throw new NapoodError(where, 'a tensor name other than "__metadata__"', name);
     if (!(t.dtype in ST_TO_DTYPE)) throw new NapoodError(where, `a dtype of ${Object.keys(ST_TO_DTYPE).join(', ')}`, describe(String(t.dtype)));
     if (!t.shape.every(isSafeNonNegInt)) throw new NapoodError(where, 'a shape of non-negative integers', shapeString(t.shape));
-    if (t.data.constructor.name !== ARRAY_FOR[t.dtype]) throw new NapoodError(where, `a ${ARRAY_FOR[t.dtype]} for dtype ${t.dtype}`, `a ${t.data.constructor.name}`);
+    if (!(t.data instanceof ARRAY_FOR[t.dtype])) throw new NapoodError(where, `a ${ARRAY_FOR[t.dtype].name} for dtype ${t.dtype}`, `a ${t.data.constructor.name}`);
     const n = elementCount(t.shape);
     if (t.data.length !== n) throw new NapoodError(where, `${n} elements for shape ${shapeString(t.shape)}`, `${t.data.length}`);
     let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);

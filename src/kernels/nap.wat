@@ -1,16 +1,28 @@
-;; nap.wat — WebAssembly SIMD kernel for NAP (src/methods/nap.ts is the reference and the fallback).
+;; nap.wat — WebAssembly SIMD kernel for NAP (src/methods/nap.ts: napKernelJs is the reference and
+;; the fallback). Assembled by tools/wat-asm.mjs; tools/build-nap-wasm.mjs writes src/kernels/nap_wasm.ts.
 ;;
-;; For each of `nch` consecutive channels of `hw` float32 values at byte address `ptr`, one pass
-;; computes   max_c = max of the channel,  sum_c = Σ of the channel (float64: each float32 lane is
-;; promoted to float64 and summed per lane, 4 lanes → 4 float64 partial sums, + a scalar tail),
-;; r_c = max_c / (sum_c · invHw + eps).
-;; If `rout` ≠ 0, r_c is stored as float64 at rout + 8·c and the result is 0; otherwise the result
-;; is Σ_c r_c² (the p = 2 case of S_NAP, divided by C in JS).
-;; Negative values: a running minimum (v128 + scalar) over the whole call; only if it is < 0 are
-;; the negatives of the region counted (SIMD compare) and added to the global `neg`.
-;; NaN: a NaN value makes sum_c NaN, so r_c and the score are NaN, as in the JS kernel.
-;; Max uses f32x4.pmax (one maxps on x64), i.e. `a < b ? b : a`.
-;; Assembled by tools/wat-asm.mjs (tools/build-nap-wasm.mjs writes src/kernels/nap_wasm.ts).
+;; nap_chunk(ptr, nch, hw, invHw, eps, rout) -> f64
+;;   For each of the `nch` consecutive channels of `hw` float32 values at byte address `ptr`, one
+;;   pass computes  max_c, sum_c (float64)  and  r_c = max_c / (sum_c · invHw + eps).
+;;   rout ≠ 0: r_c is stored as float64 at rout + 8·c and the result is 0.
+;;   rout = 0: the result is Σ_c r_c²  (the p = 2 case of S_NAP, divided by C in JS).
+;;
+;; Layout of the work (hw ≥ 4):
+;;   * two channels (A, B) are reduced together, so that their loads and dependency chains
+;;     interleave and the end-of-channel work (horizontal max, horizontal sum, ratio, square) is
+;;     done once for both in f32x4/f64x2 lanes; an odd last channel is paired with itself and
+;;     only lane 0 is kept;
+;;   * 8 floats per channel per iteration (two v128 loads), then one more vector if hw mod 8 ≥ 4,
+;;     then the last hw mod 4 values by an overlapping load of the channel's last 4 floats, masked
+;;     for the sum (max and min do not mind seeing a value twice);
+;;   * sums are exact float32 → float64 promotions (f64x2.promote_low_f32x4 of the low and the
+;;     high half of each vector), added per lane in float64: the result differs from the JS
+;;     reference only by the order of the float64 additions;
+;;   * max uses f32x4.pmax (`a < b ? b : a`, one maxps on x64). A NaN makes sum_c NaN, so r_c and
+;;     the score are NaN, as in the JS kernel.
+;;   hw < 4 goes to the scalar $nap_small.
+;; Negative values: a running minimum over the whole call; only when it is < 0 are the negatives
+;; of the region counted ($count_neg) and added to the global `neg` (JS resets it).
 (module
   (memory (export "memory") 2)
   (global $neg (export "neg") (mut i32) (i32.const 0))
@@ -18,85 +30,208 @@
   (func $nap_chunk (export "nap_chunk")
     (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
     (result f64)
-    (local $p i32) (local $end i32) (local $vend i32) (local $stop i32)
-    (local $mx v128) (local $mn v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $a v128) (local $b v128)
+    (local $q i32) (local $hwB i32) (local $stop i32) (local $blockB i32) (local $tailOff i32)
+    (local $delta i32) (local $qa i32) (local $qb i32) (local $qend i32) (local $last i32)
+    (local $mask v128) (local $mxA v128) (local $mxB v128) (local $mn v128)
+    (local $sA0 v128) (local $sA1 v128) (local $sB0 v128) (local $sB1 v128)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $t v128) (local $r2 v128) (local $accv v128)
+    (local $acc f64)
+
+    local.get $hw i32.const 4 i32.lt_s
+    if
+      local.get $ptr local.get $nch local.get $hw local.get $invHw local.get $eps local.get $rout
+      call $nap_small
+      return
+    end
+    local.get $nch i32.const 1 i32.lt_s
+    if
+      f64.const 0 return
+    end
+
+    local.get $hw i32.const 2 i32.shl local.set $hwB
+    local.get $hw i32.const 3 i32.shr_u i32.const 5 i32.shl local.set $blockB
+    local.get $hwB i32.const 16 i32.sub local.set $tailOff
+    ;; mask keeps the last (hw & 3) lanes: lane index > 3 - (hw & 3)
+    v128.const i32x4 0 1 2 3
+    i32.const 3 local.get $hw i32.const 3 i32.and i32.sub i32x4.splat
+    i32x4.gt_s local.set $mask
+    local.get $ptr local.get $nch local.get $hwB i32.mul i32.add local.set $stop
+    v128.const i32x4 0 0 0 0 local.tee $mn local.set $accv
+    f64.const 0 local.set $acc
+    local.get $ptr local.set $q
+
+    loop $pair
+      ;; delta = byte distance from channel A to channel B (0 when A is the odd last channel)
+      local.get $q local.get $hwB i32.add local.get $stop i32.lt_s
+      if
+        local.get $hwB local.set $delta
+        i32.const 0 local.set $last
+      else
+        i32.const 0 local.set $delta
+        i32.const 1 local.set $last
+      end
+      local.get $q v128.load local.set $mxA
+      local.get $q local.get $delta i32.add v128.load local.set $mxB
+      v128.const i32x4 0 0 0 0 local.tee $sA0 local.tee $sA1 local.tee $sB0 local.set $sB1
+      local.get $q local.set $qa
+      local.get $q local.get $blockB i32.add local.set $qend
+
+      ;; 8 floats of A and 8 of B per iteration
+      block $b8
+        local.get $blockB i32.eqz br_if $b8
+        loop $l8
+          local.get $qa v128.load local.set $a0
+          local.get $qa v128.load offset=16 local.set $a1
+          local.get $qa local.get $delta i32.add local.tee $qb v128.load local.set $b0
+          local.get $qb v128.load offset=16 local.set $b1
+          local.get $mxA local.get $a0 local.get $a1 f32x4.pmax f32x4.pmax local.set $mxA
+          local.get $mxB local.get $b0 local.get $b1 f32x4.pmax f32x4.pmax local.set $mxB
+          local.get $mn
+          local.get $a0 local.get $a1 f32x4.pmin local.get $b0 local.get $b1 f32x4.pmin f32x4.pmin
+          f32x4.pmin local.set $mn
+          ;; low halves
+          local.get $sA0
+          local.get $a0 f64x2.promote_low_f32x4 local.get $a1 f64x2.promote_low_f32x4 f64x2.add
+          f64x2.add local.set $sA0
+          local.get $sB0
+          local.get $b0 f64x2.promote_low_f32x4 local.get $b1 f64x2.promote_low_f32x4 f64x2.add
+          f64x2.add local.set $sB0
+          ;; high halves
+          local.get $sA1
+          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          local.get $a1 local.get $a1 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add f64x2.add local.set $sA1
+          local.get $sB1
+          local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          local.get $b1 local.get $b1 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add f64x2.add local.set $sB1
+          local.get $qa i32.const 32 i32.add local.tee $qa
+          local.get $qend i32.lt_s br_if $l8
+        end
+      end
+
+      ;; one more vector if hw mod 8 >= 4
+      local.get $hw i32.const 4 i32.and
+      if
+        local.get $qa v128.load local.set $a0
+        local.get $qa local.get $delta i32.add v128.load local.set $b0
+        local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
+        local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
+        local.get $mn local.get $a0 local.get $b0 f32x4.pmin f32x4.pmin local.set $mn
+        local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
+        local.get $sB0 local.get $b0 f64x2.promote_low_f32x4 f64x2.add local.set $sB0
+        local.get $sA1
+        local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+        f64x2.add local.set $sA1
+        local.get $sB1
+        local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+        f64x2.add local.set $sB1
+      end
+
+      ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
+      local.get $hw i32.const 3 i32.and
+      if
+        local.get $q local.get $tailOff i32.add local.tee $qa v128.load local.set $a0
+        local.get $qa local.get $delta i32.add v128.load local.set $b0
+        local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
+        local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
+        local.get $mn local.get $a0 local.get $b0 f32x4.pmin f32x4.pmin local.set $mn
+        local.get $a0 local.get $mask v128.and local.set $a0
+        local.get $b0 local.get $mask v128.and local.set $b0
+        local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
+        local.get $sB0 local.get $b0 f64x2.promote_low_f32x4 f64x2.add local.set $sB0
+        local.get $sA1
+        local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+        f64x2.add local.set $sA1
+        local.get $sB1
+        local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+        f64x2.add local.set $sB1
+      end
+
+      ;; sums as f64x2 [sum_A, sum_B]
+      local.get $sA0 local.get $sA1 f64x2.add local.set $sA0
+      local.get $sB0 local.get $sB1 f64x2.add local.set $sB0
+      local.get $sA0 local.get $sB0 i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $sA0 local.get $sB0 i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      f64x2.add local.set $sA0
+      ;; maxes: t = [max(A0,A2), max(A1,A3), max(B0,B2), max(B1,B3)]
+      local.get $mxA local.get $mxB i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $mxA local.get $mxB i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      f32x4.pmax local.tee $t
+      local.get $t local.get $t i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
+      f32x4.pmax local.tee $t
+      ;; [max_A, max_B] as f64x2
+      local.get $t i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11
+      f64x2.promote_low_f32x4
+      ;; r = max / (sum * invHw + eps)
+      local.get $sA0 local.get $invHw f64x2.splat f64x2.mul local.get $eps f64x2.splat f64x2.add
+      f64x2.div local.set $r2
+
+      local.get $rout
+      if
+        local.get $rout local.get $r2 f64x2.extract_lane 0 f64.store
+        local.get $last i32.eqz
+        if
+          local.get $rout local.get $r2 f64x2.extract_lane 1 f64.store offset=8
+        end
+        local.get $rout i32.const 16 i32.add local.set $rout
+      else
+        local.get $r2 local.get $r2 f64x2.mul local.set $r2
+        local.get $last
+        if
+          local.get $acc local.get $r2 f64x2.extract_lane 0 f64.add local.set $acc
+        else
+          local.get $accv local.get $r2 f64x2.add local.set $accv
+        end
+      end
+      local.get $q local.get $hwB i32.const 1 i32.shl i32.add local.tee $q
+      local.get $stop i32.lt_s br_if $pair
+    end
+
+    ;; negatives: only counted when the running minimum is below zero
+    local.get $mn
+    local.get $mn local.get $mn i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+    f32x4.pmin local.tee $mn
+    local.get $mn local.get $mn i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
+    f32x4.pmin f32x4.extract_lane 0
+    f32.const 0 f32.lt
+    if
+      global.get $neg
+      local.get $ptr local.get $stop call $count_neg
+      i32.add global.set $neg
+    end
+    local.get $acc
+    local.get $accv f64x2.extract_lane 0 f64.add
+    local.get $accv f64x2.extract_lane 1 f64.add
+  )
+
+  ;; The same for hw < 4 (e.g. 1×1 maps): scalar, one channel at a time.
+  (func $nap_small
+    (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
+    (result f64)
+    (local $p i32) (local $end i32) (local $stop i32)
     (local $m f32) (local $lo f32) (local $x f32)
     (local $sum f64) (local $r f64) (local $acc f64)
-
     local.get $ptr local.set $p
-    ;; stop = ptr + nch * hw * 4
     local.get $ptr local.get $nch local.get $hw i32.mul i32.const 2 i32.shl i32.add local.set $stop
-    v128.const i32x4 0 0 0 0 local.set $mn
     f32.const 0 local.set $lo
     f64.const 0 local.set $acc
-
     block $done
       local.get $nch i32.const 1 i32.lt_s br_if $done
+      local.get $hw i32.const 1 i32.lt_s br_if $done
       loop $ch
-        ;; end = p + hw*4 ; vend = end - 32 (last start of an 8-float block)
-        local.get $p local.get $hw i32.const 2 i32.shl i32.add local.tee $end
-        i32.const 32 i32.sub local.set $vend
-        local.get $p f32.load local.tee $m f32x4.splat local.set $mx
-        v128.const i32x4 0 0 0 0 local.tee $s0 local.tee $s1 local.tee $s2 local.set $s3
-
-        ;; 8 floats per iteration: two vectors, four float64x2 accumulators
-        block $b8
-          local.get $p local.get $vend i32.gt_s br_if $b8
-          loop $l8
-            local.get $p v128.load local.set $a
-            local.get $p v128.load offset=16 local.set $b
-            local.get $mx local.get $a local.get $b f32x4.pmax f32x4.pmax local.set $mx
-            local.get $mn local.get $a local.get $b f32x4.pmin f32x4.pmin local.set $mn
-            local.get $s0 local.get $a f64x2.promote_low_f32x4 f64x2.add local.set $s0
-            local.get $s1
-            local.get $a local.get $a i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-            f64x2.promote_low_f32x4 f64x2.add local.set $s1
-            local.get $s2 local.get $b f64x2.promote_low_f32x4 f64x2.add local.set $s2
-            local.get $s3
-            local.get $b local.get $b i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-            f64x2.promote_low_f32x4 f64x2.add local.set $s3
-            local.get $p i32.const 32 i32.add local.tee $p
-            local.get $vend i32.le_s br_if $l8
-          end
+        local.get $p local.get $hw i32.const 2 i32.shl i32.add local.set $end
+        local.get $p f32.load local.set $m
+        f64.const 0 local.set $sum
+        loop $l
+          local.get $p f32.load local.set $x
+          local.get $x local.get $m local.get $x local.get $m f32.gt select local.set $m
+          local.get $x local.get $lo local.get $x local.get $lo f32.lt select local.set $lo
+          local.get $sum local.get $x f64.promote_f32 f64.add local.set $sum
+          local.get $p i32.const 4 i32.add local.tee $p
+          local.get $end i32.lt_s br_if $l
         end
-
-        ;; one more vector of 4 if it fits
-        local.get $p i32.const 16 i32.add local.get $end i32.le_s
-        if
-          local.get $p v128.load local.set $a
-          local.get $mx local.get $a f32x4.pmax local.set $mx
-          local.get $mn local.get $a f32x4.pmin local.set $mn
-          local.get $s0 local.get $a f64x2.promote_low_f32x4 f64x2.add local.set $s0
-          local.get $s1
-          local.get $a local.get $a i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-          f64x2.promote_low_f32x4 f64x2.add local.set $s1
-          local.get $p i32.const 16 i32.add local.set $p
-        end
-
-        ;; horizontal max and sum
-        local.get $mx
-        local.get $mx local.get $mx i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-        f32x4.pmax local.tee $mx
-        local.get $mx local.get $mx i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
-        f32x4.pmax f32x4.extract_lane 0 local.set $m
-        local.get $s0 local.get $s1 f64x2.add local.get $s2 local.get $s3 f64x2.add f64x2.add local.tee $s0
-        f64x2.extract_lane 0 local.get $s0 f64x2.extract_lane 1 f64.add local.set $sum
-
-        ;; scalar tail (0..3 values)
-        block $bt
-          local.get $p local.get $end i32.ge_s br_if $bt
-          loop $lt
-            local.get $p f32.load local.set $x
-            local.get $x local.get $m local.get $x local.get $m f32.gt select local.set $m
-            local.get $x local.get $lo local.get $x local.get $lo f32.lt select local.set $lo
-            local.get $sum local.get $x f64.promote_f32 f64.add local.set $sum
-            local.get $p i32.const 4 i32.add local.tee $p
-            local.get $end i32.lt_s br_if $lt
-          end
-        end
-
-        ;; r = max / (sum * invHw + eps)
         local.get $m f64.promote_f32
         local.get $sum local.get $invHw f64.mul local.get $eps f64.add
         f64.div local.set $r
@@ -110,16 +245,7 @@
         local.get $p local.get $stop i32.lt_s br_if $ch
       end
     end
-
-    ;; negatives: only counted when the running minimum is below zero
-    local.get $mn
-    local.get $mn local.get $mn i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-    f32x4.pmin local.tee $mn
-    local.get $mn local.get $mn i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
-    f32x4.pmin f32x4.extract_lane 0
-    local.get $lo
-    f32.add ;; both are ≤ 0, so the sum is < 0 iff one of them is (NaN compares false)
-    f32.const 0 f32.lt
+    local.get $lo f32.const 0 f32.lt
     if
       global.get $neg
       local.get $ptr local.get $stop call $count_neg
@@ -136,7 +262,7 @@
     block $b4
       local.get $p i32.const 16 i32.add local.get $stop i32.gt_s br_if $b4
       loop $l4
-        ;; lt gives -1 (all ones) per negative lane: subtracting counts it
+        ;; f32x4.lt gives -1 (all ones) per negative lane: subtracting it counts the lane
         local.get $cnt
         local.get $p v128.load v128.const f32x4 0 0 0 0 f32x4.lt
         i32x4.sub local.set $cnt

@@ -20,7 +20,8 @@ interface NapWasmExports {
 }
 
 /** Floats copied into WASM memory per call (32 KB: stays in L1/L2 between copy and reduction). */
-const CHUNK_FLOATS = 8192;
+let CHUNK_FLOATS = 8192;
+export function _setChunkFloats(v: number): void { CHUNK_FLOATS = v; }
 /** Byte address of the input buffer in WASM memory. */
 const IN_OFF = 64;
 

@@ -187,7 +187,9 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   const runRaw = async (input: Float32Array, n: number): Promise<Record<string, ort.Tensor>> => {
     const feeds = { [inputName]: new ort.Tensor('float32', input, [n, inputChw[0], inputChw[1], inputChw[2]]) };
     try {
-      return await session.run(feeds, [...new Set([analysis.logits, ...wanted])]);
+      // every output is fetched: onnxruntime-node ≤ 1.23 returns a fetched subset under the wrong
+      // names (microsoft/onnxruntime#26865, fixed by PR #26939)
+      return await session.run(feeds);
     } catch (e) {
       throw new NapoodError(path, 'a model that onnxruntime runs on the input', describe(String((e as Error)?.message ?? e)));
     }

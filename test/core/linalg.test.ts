@@ -207,3 +207,24 @@ test('covarianceAccumulator errors', () => {
   assert.throws(() => plain.finish(new Float64Array(3)), /expected a mean vector of length 2, found length 3/);
   assert.deepEqual(Array.from(plain.finish()), [1, 1, 1, 1]);
 });
+
+test('covarianceAccumulator: odd C, one-row updates and a rejected chunk give the naive covariance', () => {
+  const next = rng(21);
+  const c = 7;
+  const n = 29;
+  const x = new Float32Array(normals(n * c, next).map((v, i) => v * (1 + (i % c)) + 50));
+  const acc = covarianceAccumulator(c);
+  for (let r = 0; r < n; r++) {
+    if (r === 13) assert.throws(() => acc.update(Float32Array.from([1, 2, 3, 4, 5, 6, Infinity]), 1), /found Infinity at row 0, column 6/);
+    acc.update(x.subarray(r * c, r * c + c), 1);
+  }
+  const mean = new Float64Array(c);
+  for (let r = 0; r < n; r++) for (let j = 0; j < c; j++) mean[j] += x[r * c + j] / n;
+  const naive = new Float64Array(c * c);
+  for (let r = 0; r < n; r++) for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) naive[i * c + j] += ((x[r * c + i] - mean[i]) * (x[r * c + j] - mean[j])) / n;
+  assert.equal(acc.count, n);
+  assertClose(acc.finish(), naive, 1e-12, 'odd C covariance');
+  // finish() can be called again after more rows.
+  acc.update(x.subarray(0, 8 * c), 8);
+  assert.equal(acc.count, n + 8);
+});

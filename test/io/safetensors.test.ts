@@ -56,6 +56,7 @@ test('writeSafetensors round trip with every dtype and metadata; 8-byte aligned 
       l: { dtype: 'I64', shape: [3], data: new BigInt64Array([0n, -1n, 7n]) },
       i: { dtype: 'I32', shape: [2], data: new Int32Array([5, -6]) },
       u: { dtype: 'U8', shape: [0], data: new Uint8Array(0) },
+      buf: { dtype: 'U8', shape: [2], data: Buffer.from([9, 250]) },
     }, { framework: 'napood' });
     const h = readSafetensorsHeader(p);
     assert.equal((8 + h.headerLength) % 8, 0);
@@ -69,6 +70,7 @@ test('writeSafetensors round trip with every dtype and metadata; 8-byte aligned 
     assert.deepEqual(Array.from(all.get('l')!.data), [0, -1, 7]);
     assert.deepEqual(Array.from(all.get('i')!.data), [5, -6]);
     assert.equal(all.get('u')!.data.length, 0);
+    assert.deepEqual(Array.from(all.get('buf')!.data), [9, 250]);
 
     const bad = path.join(dir, 'bad.safetensors');
     throwsNapood(() => writeSafetensors(bad, { x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), 'tensor "x"', '3 elements for shape [3]', 'found 2');

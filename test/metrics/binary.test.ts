@@ -41,10 +41,9 @@ interface Generated {
   expected: BinaryMetrics;
   checkId: number[];
   checkOod: number[];
-  sumId: number;
 }
 
-export const golden = JSON.parse(
+const golden = JSON.parse(
   readFileSync(new URL('../../../test/fixtures/metrics/golden.json', import.meta.url), 'utf8'),
 ) as { cases: Case[]; generated: Generated[] };
 

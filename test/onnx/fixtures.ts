@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { NapoodError } from '../../src/errors.js';
 
 /** test/fixtures/onnx/ (this file is compiled to <outDir>/test/onnx/, three levels below the repo root). */
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/onnx/', import.meta.url));
@@ -73,4 +74,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
   const d = maxAbsDiff(a, b);
   assert.ok(d <= tol, `${what}: max |diff| ${d} > ${tol}`);
+}
+
+/** assert.throws / rejects validator: a NapoodError whose message matches `re` (and argument, when given). */
+export function napoodError(re: RegExp, argument?: string): (e: unknown) => true {
+  return (e: unknown) => {
+    assert.ok(e instanceof NapoodError, `expected a NapoodError, got ${String(e)}`);
+    assert.match(e.message, re);
+    if (argument !== undefined) assert.equal(e.argument, argument);
+    return true;
+  };
 }

@@ -1,0 +1,181 @@
+/**
+ * NAP kernel: golden values (numpy float64, tools/golden_nap.py), the WASM SIMD path against the
+ * plain-JS reference on random maps, negative counting folded into the pass, edge cases.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { countNegatives, nap, napKernel, napKernelJs, type NapStats } from '../../src/methods/nap.js';
+import { napKernelWasm, napWasmAvailable } from '../../src/kernels/nap_simd.js';
+import { NapoodError } from '../../src/errors.js';
+import type { Diagnostics } from '../../src/types.js';
+
+function repoFile(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`${rel}: not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+interface GoldenCase {
+  name: string;
+  shape: [number, number, number, number];
+  map: number[];
+  negatives: number;
+  scores: { eps: number; p: number; values: number[] }[];
+}
+const golden = JSON.parse(readFileSync(repoFile('test/nap/fixtures/nap_golden.json'), 'utf8')) as { cases: GoldenCase[] };
+
+function assertClose(actual: Float64Array, expected: ArrayLike<number>, rel: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const d = Math.abs(actual[i] - e) / Math.max(Math.abs(e), 1e-300);
+    assert.ok(d <= rel, `${what}[${i}]: expected ${e}, found ${actual[i]} (rel diff ${d})`);
+  }
+}
+
+/** Seeded uniform in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Post-ReLU-like map: about 40 % zeros, some all-zero channels, optional negatives. */
+function randomMap(n: number, c: number, hw: number, seed: number, negatives = false): Float32Array {
+  const u = rng(seed);
+  const x = new Float32Array(n * c * hw);
+  for (let i = 0; i < x.length; i++) {
+    const v = u() * 4 - 1.5;
+    x[i] = negatives ? v : v > 0 ? v : 0;
+  }
+  // every 7th channel all zero
+  for (let k = 0; k < n * c; k += 7) x.fill(0, k * hw, (k + 1) * hw);
+  return x;
+}
+
+test('golden values (numpy float64): napKernel, napKernelJs and the WASM path', () => {
+  for (const gc of golden.cases) {
+    const [n, c, h, w] = gc.shape;
+    const map = Float32Array.from(gc.map);
+    for (const s of gc.scores) {
+      const what = `${gc.name} eps=${s.eps} p=${s.p}`;
+      assertClose(napKernelJs(map, n, c, h * w, s.eps, s.p), s.values, 1e-12, `js ${what}`);
+      assertClose(napKernel(map, n, c, h * w, s.eps, s.p), s.values, 1e-12, `napKernel ${what}`);
+    }
+    const stats: NapStats = { negatives: -1 };
+    napKernel(map, n, c, h * w, 1, 2, undefined, stats);
+    assert.equal(stats.negatives, gc.negatives, `${gc.name}: negatives`);
+  }
+});
+
+test('hand-computed value: one sample, channels [1,2,3,6] and all zeros', () => {
+  // ch0: max 6, mean 3 → 6/(3+1) = 1.5, squared 2.25; ch1: 0/(0+1) = 0 → S = 1.125
+  const map = Float32Array.from([1, 2, 3, 6, 0, 0, 0, 0]);
+  assert.deepEqual([...napKernel(map, 1, 2, 4, 1, 2)], [1.125]);
+  assert.deepEqual([...napKernelJs(map, 1, 2, 4, 1, 2)], [1.125]);
+  // p = 1, eps = 0.5: (6 / 3.5 + 0) / 2
+  assert.ok(Math.abs(napKernel(map, 1, 2, 4, 0.5, 1)[0] - 6 / 3.5 / 2) < 1e-15);
+});
+
+test('the WASM SIMD path is available in Node 20 and equals the JS kernel on random maps', () => {
+  assert.equal(napWasmAvailable(), true, 'WebAssembly SIMD should compile in Node ≥ 16.4');
+  const shapes: [number, number, number][] = [
+    // [n, c, hw]: hw = 7×7, 4×4, 14×14, 1×1, 2, 3, 5, 6, 9 (not divisible by 4), 8, 12, 100
+    [5, 64, 49], [9, 32, 16], [3, 20, 196], [4, 33, 1], [2, 17, 2], [3, 15, 3], [2, 9, 5],
+    [2, 11, 6], [1, 13, 9], [3, 10, 8], [2, 7, 12], [2, 5, 100],
+    [1, 1, 49], [1, 1, 4], [1, 3, 7], // single sample, odd channel counts
+    [2, 700, 49], // a sample bigger than one copy chunk (runs of channels)
+    [300, 3, 4], // many samples per copy chunk
+    [1, 2, 20000], // one channel bigger than the chunk: memory grows
+  ];
+  let seed = 1;
+  for (const [n, c, hw] of shapes) {
+    for (const neg of [false, true]) {
+      const map = randomMap(n, c, hw, seed++, neg);
+      for (const [eps, p] of [[1, 2], [1, 3], [0.1, 0.5], [2, 1]]) {
+        const what = `n=${n} c=${c} hw=${hw} eps=${eps} p=${p}${neg ? ' with negatives' : ''}`;
+        const sj: NapStats = { negatives: -1 };
+        const sw: NapStats = { negatives: -1 };
+        const ref = napKernelJs(map, n, c, hw, eps, p, new Float64Array(n), sj);
+        const fast = napKernelWasm(map, n, c, hw, eps, p, new Float64Array(n), sw);
+        assert.ok(fast !== null);
+        if (!neg || p === 2 || p === 1) assertClose(fast, ref, 1e-12, what);
+        else for (let i = 0; i < n; i++) assert.ok(Object.is(fast[i], ref[i]) || Math.abs(fast[i] - ref[i]) <= 1e-12 * Math.abs(ref[i]), `${what}[${i}]: ${fast[i]} vs ${ref[i]}`);
+        assert.equal(sw.negatives, sj.negatives, `${what}: negatives`);
+        assert.equal(sj.negatives, countNegatives(map), `${what}: negatives vs countNegatives`);
+      }
+    }
+  }
+});
+
+test('all-zero map scores 0; empty batch gives an empty result', () => {
+  const zeros = new Float32Array(3 * 5 * 49);
+  assert.deepEqual([...napKernel(zeros, 3, 5, 49, 1, 2)], [0, 0, 0]);
+  assert.deepEqual([...napKernelJs(zeros, 3, 5, 49, 1, 2)], [0, 0, 0]);
+  assert.equal(napKernel(new Float32Array(0), 0, 5, 49, 1, 2).length, 0);
+});
+
+test('a NaN in a channel makes that sample NaN on both paths, other samples are unaffected', () => {
+  for (const hw of [49, 16, 3]) {
+    const map = randomMap(2, 6, hw, 99);
+    map[6 * hw + 2 * hw + 1] = NaN; // sample 1, channel 2
+    const a = napKernelJs(map, 2, 6, hw, 1, 2);
+    const b = napKernel(map, 2, 6, hw, 1, 2);
+    assert.ok(Number.isFinite(a[0]) && Number.isNaN(a[1]), `js hw=${hw}: ${a}`);
+    assert.ok(Number.isFinite(b[0]) && Number.isNaN(b[1]), `wasm hw=${hw}: ${b}`);
+    assert.ok(Math.abs(a[0] - b[0]) <= 1e-12 * a[0]);
+  }
+});
+
+test('countNegatives counts values < 0 only (not -0, not NaN)', () => {
+  const map = Float32Array.from([-1, 0, -0, 2, NaN, -Infinity, 1e-30, -1e-30]);
+  assert.equal(countNegatives(map), 3);
+  const sj: NapStats = { negatives: -1 };
+  const sw: NapStats = { negatives: -1 };
+  napKernelJs(map, 1, 2, 4, 1, 2, undefined, sj);
+  napKernel(map, 1, 2, 4, 1, 2, undefined, sw);
+  assert.equal(sj.negatives, 3);
+  assert.equal(sw.negatives, 3);
+  // -0 alone is not a negative
+  const negZero = Float32Array.from([-0, -0, -0, -0, 1, 2, 3, 4]);
+  napKernel(negZero, 1, 2, 4, 1, 2, undefined, sw);
+  assert.equal(sw.negatives, 0);
+});
+
+test('nap.score reports negative activations in the diagnostics, and nothing for a post-ReLU map', () => {
+  const ctx = (d: Diagnostics) => ({ params: { eps: 1, p: 2 }, state: undefined, diagnostics: d });
+  const neg = randomMap(2, 3, 9, 5, true);
+  const d1: Diagnostics = {};
+  const s1 = nap.score({ n: 2, featureMap: { data: neg, c: 3, h: 3, w: 3 } }, ctx(d1)) as Float64Array;
+  assert.equal(d1.negativeActivations, countNegatives(neg));
+  assertClose(s1, napKernelJs(neg, 2, 3, 9, 1, 2), 1e-12, 'score');
+  const d2: Diagnostics = {};
+  nap.score({ n: 2, featureMap: { data: randomMap(2, 3, 9, 6), c: 3, h: 3, w: 3 } }, ctx(d2));
+  assert.equal(d2.negativeActivations, undefined);
+});
+
+test('a map shorter than n·c·h·w, or a zero-sized channel, is refused with a message naming it', () => {
+  assert.throws(() => napKernel(new Float32Array(10), 1, 3, 4, 1, 2), (e: unknown) =>
+    e instanceof NapoodError && e.message === 'featureMap: expected at least n·c·h·w = 12 values, found 10');
+  assert.throws(() => napKernelJs(new Float32Array(10), 1, 3, 4, 1, 2), NapoodError);
+  assert.throws(() => napKernel(new Float32Array(10), 1, 0, 4, 1, 2), (e: unknown) =>
+    e instanceof NapoodError && /expected integer n ≥ 0, c ≥ 1 and h·w ≥ 1, found n=1, c=0, h·w=4/.test(e.message));
+});
+
+test('the WASM path stays correct after its memory grew (views are refreshed)', () => {
+  const big = randomMap(1, 1, 70000, 7);
+  assertClose(napKernelWasm(big, 1, 1, 70000, 1, 2, new Float64Array(1)) as Float64Array, napKernelJs(big, 1, 1, 70000, 1, 2), 1e-12, 'big channel');
+  const small = randomMap(4, 8, 49, 8);
+  assertClose(napKernelWasm(small, 4, 8, 49, 1, 3, new Float64Array(4)) as Float64Array, napKernelJs(small, 4, 8, 49, 1, 3), 1e-12, 'after grow');
+});
