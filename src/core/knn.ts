@@ -25,21 +25,22 @@ function checkFiniteNorms(argument: string, norms: Float64Array): void {
   }
 }
 
-/** ‖row‖² of each of the n rows (n×c), float64. */
-export function squaredNorms(rows: Float32Array, n: number, c: number): Float64Array {
-  checkRows('rows', rows, n, c);
+/**
+ * ‖row‖² of each of the n rows (n×c), float64, summed left to right with one accumulator — the
+ * same order as the dot products of `kthNearestDistance`, so a query identical to a bank row is at
+ * distance exactly 0.
+ */
+export function squaredNorms(rows: Float32Array, n: number, c: number, argument = 'squaredNorms rows'): Float64Array {
+  checkRows(argument, rows, n, c);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const o = i * c;
-    let s0 = 0, s1 = 0;
-    let j = 0;
-    for (; j + 1 < c; j += 2) {
-      const a = rows[o + j], b = rows[o + j + 1];
-      s0 += a * a;
-      s1 += b * b;
+    let s = 0;
+    for (let j = 0; j < c; j++) {
+      const a = rows[o + j];
+      s += a * a;
     }
-    if (j < c) s0 += rows[o + j] * rows[o + j];
-    out[i] = s0 + s1;
+    out[i] = s;
   }
   return out;
 }
@@ -51,7 +52,7 @@ export function squaredNorms(rows: Float32Array, n: number, c: number): Float64A
 export function l2Normalize(rows: Float32Array, n: number, c: number, eps = 1e-10): Float32Array {
   if (!Number.isInteger(c) || c < 1) throw new NapoodError('l2Normalize c', 'a positive integer', describe(c));
   if (!(eps >= 0)) throw new NapoodError('l2Normalize eps', 'a number ≥ 0', describe(eps));
-  const norms = squaredNorms(rows, n, c);
+  const norms = squaredNorms(rows, n, c, 'l2Normalize rows');
   const out = new Float32Array(n * c);
   for (let i = 0; i < n; i++) {
     const inv = 1 / (Math.sqrt(norms[i]) + eps);
@@ -150,13 +151,13 @@ export function kthNearestDistance(
   if (!Number.isInteger(k) || k < 1 || k > nb) {
     throw new NapoodError('kthNearestDistance k', `an integer in [1, ${nb}] (the bank has ${nb} rows)`, describe(k));
   }
-  const bankNorms = options.bankNorms ?? squaredNorms(bank, nb, c);
+  const bankNorms = options.bankNorms ?? squaredNorms(bank, nb, c, 'kthNearestDistance bank');
   if (bankNorms.length !== nb) {
     throw new NapoodError('kthNearestDistance bankNorms', `${nb} values (one per bank row)`, `${bankNorms.length} values`);
   }
   const out = new Float64Array(nq);
   if (nq === 0) return out;
-  const queryNorms = squaredNorms(queries, nq, c);
+  const queryNorms = squaredNorms(queries, nq, c, 'kthNearestDistance queries');
   // A NaN or infinite value makes its row's norm non-finite: reject it here rather than rank it.
   checkFiniteNorms('kthNearestDistance queries', queryNorms);
   if (options.bankNorms === undefined) checkFiniteNorms('kthNearestDistance bank', bankNorms);

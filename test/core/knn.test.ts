@@ -67,6 +67,15 @@ test('kthNearestDistance agrees with a naive sort on a bank larger than one tile
   }
 });
 
+test('kthNearestDistance: every bank row queried against its own bank is at distance exactly 0 (k = 1)', () => {
+  const next = rng(8);
+  const c = 45;
+  const nb = 203;
+  const bank = new Float32Array(normals(nb * c, next).map((v) => 3 * v + 7)); // large mean
+  const d = kthNearestDistance(bank, nb, bank, nb, c, 1);
+  assert.deepEqual(Array.from(d), new Array(nb).fill(0));
+});
+
 test('kthNearestDistance: empty query set, and errors', () => {
   const bank = new Float32Array(12);
   assert.equal(kthNearestDistance(new Float32Array(0), 0, bank, 4, 3, 2).length, 0);
