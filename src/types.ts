@@ -23,6 +23,8 @@ export interface FeatureBatch {
   readonly logits?: { readonly data: Float32Array; readonly k: number };
   /** Class labels, N (−1 where unknown). */
   readonly labels?: Int32Array;
+  /** The preprocessed model input, NCHW (only when batches come from a model; ODIN perturbs it). */
+  readonly input?: Float32Array;
 }
 
 /** A single linear classifier layer: logits = W z + b, W is K×C row-major. */

@@ -50,6 +50,7 @@ op('f32.const', [0x43], 'f32'); op('f64.const', [0x44], 'f64');
 ].forEach(([name, code]) => op(name, [code]));
 
 simd('v128.load', 0x00, 'mem', 4); simd('v128.store', 0x0b, 'mem', 4);
+simd('v128.load32_zero', 0x5c, 'mem', 2); simd('v128.load64_zero', 0x5d, 'mem', 3);
 simd('v128.const', 0x0c, 'v128'); simd('i8x16.shuffle', 0x0d, 'shuffle');
 simd('i32x4.splat', 0x11); simd('f32x4.splat', 0x13); simd('f64x2.splat', 0x14);
 simd('i32x4.extract_lane', 0x1b, 'lane'); simd('f32x4.extract_lane', 0x1f, 'lane');

@@ -16,6 +16,7 @@ import { helpText, intOption, listOption, parseCommand, stringOption, type Comma
 import { progressLine } from './progress.js';
 import { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics } from './report.js';
 import { checkCompatible, openDumpSource, resolveHead, type OpenedSource } from './sources.js';
+import { dumpSpec, inspectSpec, runDump, runInspect } from './model-commands.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -350,4 +351,6 @@ export const commands: Record<string, Command> = {
   eval: command(evalSpec, runEval),
   fit: command(fitSpec, runFit),
   methods: command(methodsSpec, runMethods),
+  inspect: command(inspectSpec, runInspect),
+  dump: command(dumpSpec, (argv) => runDump(argv)),
 };

@@ -88,24 +88,26 @@
           local.get $mxA local.get $a0 local.get $a1 f32x4.pmax f32x4.pmax local.set $mxA
           local.get $mxB local.get $b0 local.get $b1 f32x4.pmax f32x4.pmax local.set $mxB
           local.get $mn
-          local.get $a0 local.get $a1 f32x4.pmin local.get $b0 local.get $b1 f32x4.pmin f32x4.pmin
-          f32x4.pmin local.set $mn
-          ;; low halves
+          local.get $a0 local.get $a1 v128.or local.get $b0 local.get $b1 v128.or v128.or
+          v128.or local.set $mn
+          ;; sums: each pair of floats is loaded again as 64 bits and promoted (V8 fuses
+          ;; load64_zero + promote into one vcvtps2pd with a memory operand: no shuffles)
           local.get $sA0
-          local.get $a0 f64x2.promote_low_f32x4 local.get $a1 f64x2.promote_low_f32x4 f64x2.add
+          local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+          local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
           f64x2.add local.set $sA0
-          local.get $sB0
-          local.get $b0 f64x2.promote_low_f32x4 local.get $b1 f64x2.promote_low_f32x4 f64x2.add
-          f64x2.add local.set $sB0
-          ;; high halves
           local.get $sA1
-          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-          local.get $a1 local.get $a1 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-          f64x2.add f64x2.add local.set $sA1
+          local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+          local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+          f64x2.add local.set $sA1
+          local.get $sB0
+          local.get $qb v128.load64_zero f64x2.promote_low_f32x4
+          local.get $qb v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+          f64x2.add local.set $sB0
           local.get $sB1
-          local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-          local.get $b1 local.get $b1 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-          f64x2.add f64x2.add local.set $sB1
+          local.get $qb v128.load64_zero offset=8 f64x2.promote_low_f32x4
+          local.get $qb v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+          f64x2.add local.set $sB1
           local.get $qa i32.const 32 i32.add local.tee $qa
           local.get $qend i32.lt_s br_if $l8
         end
@@ -118,7 +120,7 @@
         local.get $qa local.get $delta i32.add v128.load local.set $b0
         local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
         local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
-        local.get $mn local.get $a0 local.get $b0 f32x4.pmin f32x4.pmin local.set $mn
+        local.get $mn local.get $a0 local.get $b0 v128.or v128.or local.set $mn
         local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
         local.get $sB0 local.get $b0 f64x2.promote_low_f32x4 f64x2.add local.set $sB0
         local.get $sA1
@@ -136,7 +138,7 @@
         local.get $qa local.get $delta i32.add v128.load local.set $b0
         local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
         local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
-        local.get $mn local.get $a0 local.get $b0 f32x4.pmin f32x4.pmin local.set $mn
+        local.get $mn local.get $a0 local.get $b0 v128.or v128.or local.set $mn
         local.get $a0 local.get $mask v128.and local.set $a0
         local.get $b0 local.get $mask v128.and local.set $b0
         local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
@@ -189,13 +191,8 @@
       local.get $stop i32.lt_s br_if $pair
     end
 
-    ;; negatives: only counted when the running minimum is below zero
-    local.get $mn
-    local.get $mn local.get $mn i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
-    f32x4.pmin local.tee $mn
-    local.get $mn local.get $mn i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
-    f32x4.pmin f32x4.extract_lane 0
-    f32.const 0 f32.lt
+    ;; negatives: only counted when some value had its sign bit set (negative, -0 or a negative NaN)
+    local.get $mn v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000 v128.and v128.any_true
     if
       global.get $neg
       local.get $ptr local.get $stop call $count_neg

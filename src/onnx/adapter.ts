@@ -218,7 +218,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       const k = analysis.pool.kernel!;
       if (k[0] !== featureShape[1] || k[1] !== featureShape[2]) {
         throw new NapoodError(path, `the AveragePool ${describe(analysis.pool.node)} before the classifier to cover the whole ${featureShape[1]}×${featureShape[2]} map`,
-          `kernel [${k.join(', ')}]; name the feature tensor with featureLayer`);
+          `kernel [${k.join(', ')}]; name the feature tensor with featureLayer (CLI: --feature-layer NAME)`);
       }
       analysis = { ...analysis, reasoning: [...analysis.reasoning, `AveragePool kernel [${k.join(', ')}] covers the ${featureShape[1]}×${featureShape[2]} map`] };
     }

@@ -445,7 +445,7 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
     if (!override) {
       throw new NapoodError(file,
         'a global pooling before the classifier (GlobalAveragePool, ReduceMean over axes [2, 3], or AveragePool whose kernel covers the map, ' +
-        'then Flatten / Reshape / Squeeze or nothing, then the layers that compute the logits); name the feature tensor with featureLayer',
+        'then Flatten / Reshape / Squeeze or nothing, then the layers that compute the logits); name the feature tensor with featureLayer (CLI: --feature-layer NAME)',
         looked.length ? `only ${looked.join('; ')}` : `none on the path to ${describe(logits.name)} (ops: ${ops})`);
     }
     reasoning.push(`no global pooling before the classifier; featureLayer ${describe(featureMap!)} is the feature map, no pooled feature or head`);

@@ -1,0 +1,146 @@
+/**
+ * CLI commands over ONNX models: `napood inspect MODEL` and `napood dump --model MODEL …`.
+ */
+import { NapoodError } from '../errors.js';
+import { openSafetensorsStream } from '../io/safetensors-stream.js';
+import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
+import { inputArraySource, inspectReport, inspectText, openModel, type ModelSource } from './model.js';
+import { progressLine } from './progress.js';
+import type { OnnxClassifier } from '../onnx/adapter.js';
+
+export const modelOptions = {
+  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt) or preprocessed NCHW .npy tensors' },
+  'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
+  'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
+  threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
+} as const;
+
+export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
+  const threads = intOption(values, 'threads', 0, 0);
+  const layers = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
+  return openModel(stringOption(values, 'model', true), {
+    featureLayer: stringOption(values, 'feature-layer'),
+    layers,
+    threads: threads > 0 ? threads : undefined,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+// ---------------------------------------------------------------------------------------------
+
+export const inspectSpec: CommandSpec = {
+  name: 'inspect',
+  summary: 'show what napood finds in an ONNX model: input, feature map before pooling, head, candidate layers',
+  usage: 'napood inspect MODEL [--json] [--feature-layer NAME]',
+  options: {
+    json: { type: 'boolean', help: 'machine-readable report' },
+    'feature-layer': modelOptions['feature-layer'],
+  },
+  examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json'],
+};
+
+export async function runInspect(argv: string[]): Promise<number> {
+  const model = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--feature-layer');
+  if (!model) throw new NapoodError('MODEL', 'the path of an ONNX model (napood inspect MODEL)', 'nothing');
+  const values = parseCommand(inspectSpec, argv.filter((a) => a !== model));
+  const classifier = await openModel(model, { featureLayer: stringOption(values, 'feature-layer') });
+  try {
+    process.stdout.write(values.json ? JSON.stringify(inspectReport(classifier), null, 2) + '\n' : inspectText(classifier));
+  } finally {
+    await classifier.release();
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// dump
+// ---------------------------------------------------------------------------------------------
+
+export const dumpSpec: CommandSpec = {
+  name: 'dump',
+  summary: 'run an ONNX model over images (or a preprocessed tensor) and write a feature dump (.safetensors)',
+  usage: 'napood dump --model MODEL (--images PATH … | --input X.npy [--labels Y.npy]) [--layers NAME,…] --out DUMP.safetensors',
+  options: {
+    model: modelOptions.model,
+    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders (a folder per class gives labels) or @list.txt' },
+    input: { type: 'string', value: 'X.npy', help: 'an already-preprocessed NCHW float32 tensor' },
+    labels: { type: 'string', value: 'Y.npy', help: 'labels for --input (1-D, N)' },
+    layers: { type: 'string', multiple: true, value: 'NAME,…', help: 'more tensors to save (e.g. for multi-layer NAP); napood inspect lists candidates' },
+    out: { type: 'string', value: 'FILE', help: 'the dump to write (.safetensors)' },
+    'feature-layer': modelOptions['feature-layer'],
+    'batch-size': modelOptions['batch-size'],
+    threads: modelOptions.threads,
+  },
+  examples: [
+    'napood dump --model resnet18.onnx --images val/ --out val.safetensors',
+    'napood dump --model model.onnx --input x.npy --layers layer3.relu --out x.safetensors',
+  ],
+};
+
+/** Open the set an option names as a model-backed source (images later; .npy tensors now). */
+export type SetOpener = (model: OnnxClassifier, paths: string[], argument: string, values: Values) => Promise<ModelSource>;
+
+export const openInputSet: SetOpener = async (model, paths, argument, values) => {
+  const batchSize = intOption(values, 'batch-size', 32, 1);
+  if (paths.length === 1 && paths[0].toLowerCase().endsWith('.npy')) {
+    return inputArraySource(model, paths[0], argument, batchSize, stringOption(values, 'labels'));
+  }
+  throw new NapoodError(argument, 'a preprocessed NCHW .npy tensor', paths.join(' '));
+};
+
+export async function runDump(argv: string[], openSet: SetOpener = openInputSet): Promise<number> {
+  const values = parseCommand(dumpSpec, argv);
+  const out = stringOption(values, 'out', true);
+  if (!out.toLowerCase().endsWith('.safetensors')) throw new NapoodError('--out', 'a file name ending in .safetensors', JSON.stringify(out));
+  const images = listOption(values, 'images');
+  const input = stringOption(values, 'input');
+  if ((images.length > 0) === (input !== undefined)) throw new NapoodError('--images / --input', 'exactly one of them', images.length ? 'both' : 'neither');
+  const model = await openModelFrom(values);
+  const source = await openSet(model, input ? [input] : images, input ? '--input' : '--images', values);
+  const writer = openSafetensorsStream(out, '--out');
+  const progress = progressLine();
+  const report = progress.update('dump');
+  try {
+    const info = model.info;
+    const [c, h, w] = info.featureShape;
+    writer.addTensor('featureMap', 'F32', [c, h, w]);
+    if (info.pooledDim !== undefined) writer.addTensor('pooled', 'F32', [info.pooledDim]);
+    writer.addTensor('logits', 'F32', [info.numClasses]);
+    const withLabels = source.has('labels');
+    if (withLabels) writer.addTensor('labels', 'I64', []);
+    let declaredExtras = false;
+    let done = 0;
+    for await (const batch of source.batches()) {
+      if (!declaredExtras) {
+        for (const [name, t] of Object.entries(batch.extra)) writer.addTensor(name, 'F32', t.dims.slice(1));
+        declaredExtras = true;
+      }
+      writer.write('featureMap', batch.featureMap!.data);
+      if (batch.pooled) writer.write('pooled', batch.pooled.data);
+      writer.write('logits', batch.logits!.data);
+      if (withLabels) writer.write('labels', batch.labels ?? new Int32Array(batch.n).fill(-1));
+      for (const [name, t] of Object.entries(batch.extra)) writer.write(name, t.data);
+      done += batch.n;
+      report(done, source.n, 'forward');
+    }
+    if (model.head?.linear) {
+      writer.addTensor('head.weight', 'F32', [model.head.linear.c]);
+      writer.write('head.weight', model.head.linear.weight);
+      writer.addTensor('head.bias', 'F32', []);
+      writer.write('head.bias', model.head.linear.bias);
+    }
+    writer.commit({ napood: 'dump', model: info.file, featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits });
+    return 0;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  } finally {
+    progress.done();
+    source.close();
+    await model.release();
+  }
+}
+
+export const inspectHelp = () => helpText(inspectSpec);
+export const dumpHelp = () => helpText(dumpSpec);
