@@ -3,6 +3,7 @@
  * return one float64 value per row; everything is computed in float64 and stably (max-shifted),
  * so logits of ±1000 neither overflow nor collapse.
  */
+import { NapoodError } from '../errors.js';
 import type { Head, LinearHead } from '../types.js';
 
 /** t · log Σ_k exp(f_k / t) per row (the energy score, negated free energy). */
@@ -68,6 +69,7 @@ export function softmaxRows(logits: Float32Array, n: number, k: number): Float64
  * `weight` may be a masked copy of the head's weight (DICE).
  */
 export function linearForward(z: Float32Array, n: number, c: number, weight: Float32Array, bias: Float32Array, k: number): Float32Array {
+  if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
   const out = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
     const zb = i * c;

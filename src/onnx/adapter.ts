@@ -15,6 +15,7 @@ import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
+import { linearHead } from '../methods/common.js';
 import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
 import { ProtoDecodeError, appendGraphOutputs, decodeModel, type Dim, type ModelProto } from './proto.js';
 
@@ -109,23 +110,6 @@ function floatOutput(t: ort.Tensor | undefined, name: string, file: string): Flo
   if (t === undefined) throw new NapoodError(file, `an output ${describe(name)}`, 'none from onnxruntime');
   if (t.type !== 'float32') throw new NapoodError(file, `float32 output ${describe(name)}`, `${t.type}`);
   return t.data as Float32Array;
-}
-
-/** Head W z + b with float64 accumulation. */
-export function linearForward(head: LinearHead, z: Float32Array, n: number): Float32Array {
-  const { weight, bias, k, c } = head;
-  if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
-  const out = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const zo = i * c;
-    for (let j = 0; j < k; j++) {
-      const wo = j * c;
-      let acc = 0;
-      for (let q = 0; q < c; q++) acc += weight[wo + q]! * z[zo + q]!;
-      out[i * k + j] = acc + bias[j]!;
-    }
-  }
-  return out;
 }
 
 /** Load an ONNX classifier and prepare it for feature extraction. */
@@ -237,7 +221,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     const k = numClasses;
     if (analysis.linear !== undefined) {
       const linear: LinearHead = { weight: analysis.linear.weight, bias: analysis.linear.bias, k, c };
-      head = { k, c, linear, forward: (z, n) => linearForward(linear, z, n) };
+      head = linearHead(linear.weight, linear.bias, k, c);
     } else {
       const sub = headSubModel(model, analysis, c);
       const hs = await createSession(sub, `${path} (head sub-model)`, opts.threads);
