@@ -161,52 +161,57 @@ export function kthNearestDistance(
   // A NaN or infinite value makes its row's norm non-finite: reject it here rather than rank it.
   checkFiniteNorms('kthNearestDistance queries', queryNorms);
   if (options.bankNorms === undefined) checkFiniteNorms('kthNearestDistance bank', bankNorms);
-  const heapFill = new Int32Array(nq);
-  const heaps = new Float64Array(nq * k);
-
-  // Queries packed once as float64 pairs: pq[pair*2c + 2j + s] = queries[2·pair + s][j] (a zero
-  // row pads an odd count). Bank rows packed per block in groups of four:
-  // pb[group*4c + 4j + r] = bank[b0 + 4·group + r][j] (zero rows pad the last group).
-  const pairs = (nq + 1) >> 1;
-  const pq = new Float64Array(pairs * 2 * c);
-  for (let q = 0; q < nq; q++) {
-    const dst = (q >> 1) * 2 * c + (q & 1);
-    const src = q * c;
-    for (let j = 0; j < c; j++) pq[dst + 2 * j] = queries[src + j];
-  }
-  // Bank rows per block: the packed block (float64) is about 256 KiB, so it stays in L2 while
-  // every query pair streams over it.
+  // Queries are taken in chunks of QC (bounded memory whatever nq is): each chunk is packed as
+  // float64 pairs, pq[pair*2c + 2j + s] = query (2·pair + s) of the chunk, column j (a zero row
+  // pads an odd count), and has its own heaps. Bank rows are packed per block in groups of four,
+  // pb[group*4c + 4j + r] = bank[b0 + 4·group + r][j] (zero rows pad the last group); a block is
+  // about 256 KiB of float64, so it stays in L2 while every query pair of the chunk streams over it.
+  const QC = 512;
   const BB = Math.max(4, Math.min(1024, Math.floor(32768 / c) & ~3));
+  const chunkRows = Math.min(nq, QC);
+  const pq = new Float64Array(((chunkRows + 1) >> 1) * 2 * c);
   const pb = new Float64Array(BB * c);
   const dots = new Float64Array(BB * 2);
-  for (let b0 = 0; b0 < nb; b0 += BB) {
-    const b1 = Math.min(nb, b0 + BB);
-    const rowsIn = b1 - b0;
-    const groups = (rowsIn + 3) >> 2;
-    pb.fill(0, 0, groups * 4 * c);
-    for (let r = 0; r < rowsIn; r++) {
-      const dst = (r >> 2) * 4 * c + (r & 3);
-      const src = (b0 + r) * c;
-      for (let j = 0; j < c; j++) pb[dst + 4 * j] = bank[src + j];
+  const heapFill = new Int32Array(chunkRows);
+  const heaps = new Float64Array(chunkRows * k);
+  for (let q0 = 0; q0 < nq; q0 += QC) {
+    const cq = Math.min(QC, nq - q0);
+    const pairs = (cq + 1) >> 1;
+    pq.fill(0);
+    heapFill.fill(0);
+    for (let q = 0; q < cq; q++) {
+      const dst = (q >> 1) * 2 * c + (q & 1);
+      const src = (q0 + q) * c;
+      for (let j = 0; j < c; j++) pq[dst + 2 * j] = queries[src + j];
     }
-    for (let pair = 0; pair < pairs; pair++) {
-      const q = 2 * pair;
-      const hasSecond = q + 1 < nq;
-      const oq = pair * 2 * c;
-      const na = queryNorms[q];
-      const nbq = hasSecond ? queryNorms[q + 1] : 0;
-      const ha = q * k;
-      const hb = ha + k;
-      pairTile(pq, oq, pb, groups, c, dots);
+    for (let b0 = 0; b0 < nb; b0 += BB) {
+      const b1 = Math.min(nb, b0 + BB);
+      const rowsIn = b1 - b0;
+      const groups = (rowsIn + 3) >> 2;
+      pb.fill(0, 0, groups * 4 * c);
       for (let r = 0; r < rowsIn; r++) {
-        const m = bankNorms[b0 + r];
-        const slot = ((r >> 2) << 3) + (r & 3);
-        heapOffer(heaps, ha, k, heapFill, q, Math.max(0, na + m - 2 * dots[slot]));
-        if (hasSecond) heapOffer(heaps, hb, k, heapFill, q + 1, Math.max(0, nbq + m - 2 * dots[slot + 4]));
+        const dst = (r >> 2) * 4 * c + (r & 3);
+        const src = (b0 + r) * c;
+        for (let j = 0; j < c; j++) pb[dst + 4 * j] = bank[src + j];
+      }
+      for (let pair = 0; pair < pairs; pair++) {
+        const q = 2 * pair; // index within the chunk
+        const hasSecond = q + 1 < cq;
+        const na = queryNorms[q0 + q];
+        const nbq = hasSecond ? queryNorms[q0 + q + 1] : 0;
+        const ha = q * k;
+        const hb = ha + k;
+        pairTile(pq, pair * 2 * c, pb, groups, c, dots);
+        for (let r = 0; r < rowsIn; r++) {
+          const m = bankNorms[b0 + r];
+          const slot = ((r >> 2) << 3) + (r & 3);
+          heapOffer(heaps, ha, k, heapFill, q, Math.max(0, na + m - 2 * dots[slot]));
+          if (hasSecond) heapOffer(heaps, hb, k, heapFill, q + 1, Math.max(0, nbq + m - 2 * dots[slot + 4]));
+        }
       }
     }
+    // The heap root is the k-th smallest distance².
+    for (let q = 0; q < cq; q++) out[q0 + q] = Math.sqrt(heaps[q * k]);
   }
-  // The heap root is the k-th smallest distance².
-  for (let q = 0; q < nq; q++) out[q] = Math.sqrt(heaps[q * k]);
   return out;
 }

@@ -32,9 +32,12 @@ function interpolate(a: number, b: number, t: number): number {
   return t < 0.5 ? a + diff * t : b - diff * (1 - t);
 }
 
-/** Ranks (0-based) of the two order statistics and the interpolation weight, as numpy computes them. */
-function ranks(n: number, q: number): { lo: number; hi: number; t: number } {
-  const r = (n - 1) * (q / 100);
+/**
+ * Ranks (0-based) of the two order statistics and the interpolation weight, as numpy computes them
+ * for percentile q (np.percentile divides by 100 first; np.quantile passes the fraction itself).
+ */
+function ranks(n: number, q: number, fraction = q / 100): { lo: number; hi: number; t: number } {
+  const r = (n - 1) * fraction;
   if (r >= n - 1) return { lo: n - 1, hi: n - 1, t: 0 };
   const lo = Math.floor(r);
   return { lo, hi: lo + 1, t: r - lo };
@@ -42,8 +45,8 @@ function ranks(n: number, q: number): { lo: number; hi: number; t: number } {
 
 type Sortable = Float32Array | Float64Array;
 
-/** Rearranges a so that a[k] is the k-th smallest, a[< k] ≤ a[k] ≤ a[> k]. */
-function select(a: Sortable, k: number): void {
+/** Rearranges a so that a[k] is the k-th smallest (0-based), a[< k] ≤ a[k] ≤ a[> k]; O(n) expected. */
+export function selectInPlace(a: Sortable, k: number): void {
   let lo = 0;
   let hi = a.length - 1;
   let budget = 2 * Math.ceil(Math.log2(a.length + 1)) + 16;
@@ -110,13 +113,31 @@ export function percentile(values: Float64Array | Float32Array, q: number): numb
     copy[i] = v;
   }
   const { lo, hi, t } = ranks(n, q);
-  select(copy, lo);
+  selectInPlace(copy, lo);
   const a = copy[lo];
   if (hi === lo) return a;
   // x_(lo+1) is the smallest value right of lo.
   let b = copy[lo + 1];
   for (let i = lo + 2; i < n; i++) if (copy[i] < b) b = copy[i];
   return interpolate(a, b, t);
+}
+
+/**
+ * Quantile (fraction in [0, 1]) of an ascending-sorted, non-empty array, as numpy.quantile
+ * (linear); `percentileSorted` takes q in [0, 100] as numpy.percentile.
+ */
+export function quantileSorted(sorted: ArrayLike<number>, fraction: number): number {
+  if (sorted.length === 0) throw new NapoodError('quantile values', 'a non-empty array', 'an empty array');
+  if (!(fraction >= 0 && fraction <= 1)) throw new NapoodError('quantile q', 'a quantile in [0, 1]', describe(fraction));
+  const { lo, hi, t } = ranks(sorted.length, fraction * 100, fraction);
+  return hi === lo ? sorted[lo] : interpolate(sorted[lo], sorted[hi], t);
+}
+
+export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
+  checkQ('percentile q', q);
+  if (sorted.length === 0) throw new NapoodError('percentile values', 'a non-empty array', 'an empty array');
+  const { lo, hi, t } = ranks(sorted.length, q);
+  return hi === lo ? sorted[lo] : interpolate(sorted[lo], sorted[hi], t);
 }
 
 const BINS = 65536;

@@ -4,6 +4,7 @@
  * so logits of ±1000 neither overflow nor collapse.
  */
 import { NapoodError } from '../errors.js';
+import { selectInPlace } from '../core/percentile.js';
 import type { Head, LinearHead } from '../types.js';
 
 /** t · log Σ_k exp(f_k / t) per row (the energy score, negated free energy). */
@@ -121,27 +122,11 @@ export function topKMask(row: Float32Array | Float64Array, k: number, mask: Uint
   for (let j = 0; j < c && need > 0; j++) if (row[j] === threshold) { mask[j] = 1; need--; }
 }
 
-/** The k-th largest (1-based) of a[0..n), reordering a (Hoare-style quickselect, median of three). */
+/** The k-th largest (1-based) of a[0..n), reordering a. */
 export function selectKthLargest(a: Float64Array, n: number, k: number): number {
-  // k-th largest = (n−k)-th smallest, 0-based.
-  const target = n - k;
-  let lo = 0, hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    // Median of three as pivot.
-    const x = a[lo], y = a[mid], z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return a[target];
-  }
-  return a[target];
+  const view = n === a.length ? a : a.subarray(0, n);
+  selectInPlace(view, n - k);
+  return view[n - k];
 }
 
 /** numpy's round (half to even), used by ASH/SCALE for k = C − round(C·p/100). */

@@ -13,7 +13,7 @@
  */
 import { NapoodError } from '../errors.js';
 import { aurocSorted, fpr95Sorted, sortScores } from './binary.js';
-import { quantileSorted } from './percentile.js';
+import { quantileSorted } from '../core/percentile.js';
 import { Xoshiro128, resampleCounts } from './random.js';
 
 export interface BootstrapOptions {

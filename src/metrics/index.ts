@@ -18,6 +18,6 @@ export {
 export type { BootstrapOptions, BootstrapResult } from './bootstrap.js';
 export { bootstrapCI } from './bootstrap.js';
 export { Xoshiro128, resampleCounts } from './random.js';
-export { quantileSorted, percentileSorted, percentile } from './percentile.js';
+export { quantileSorted, percentileSorted, percentile } from '../core/percentile.js';
 export { accuracy, argmaxRow } from './accuracy.js';
 export { percent } from './format.js';

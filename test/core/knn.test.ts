@@ -67,6 +67,22 @@ test('kthNearestDistance agrees with a naive sort on a bank larger than one tile
   }
 });
 
+test('kthNearestDistance: more queries than one chunk (1100 > 512), odd bank size', () => {
+  const next = rng(6);
+  const c = 3;
+  const nb = 9;
+  const nq = 1100;
+  const bank = new Float32Array(normals(nb * c, next));
+  const queries = new Float32Array(normals(nq * c, next));
+  const got = kthNearestDistance(queries, nq, bank, nb, c, 4);
+  for (let q = 0; q < nq; q++) {
+    const d: number[] = [];
+    for (let b = 0; b < nb; b++) d.push(Math.hypot(queries[q * c] - bank[b * c], queries[q * c + 1] - bank[b * c + 1], queries[q * c + 2] - bank[b * c + 2]));
+    d.sort((x, y) => x - y);
+    assert.ok(Math.abs(got[q] - d[3]) <= 1e-9, `query ${q}: ${got[q]} vs ${d[3]}`);
+  }
+});
+
 test('kthNearestDistance: every bank row queried against its own bank is at distance exactly 0 (k = 1)', () => {
   const next = rng(8);
   const c = 45;

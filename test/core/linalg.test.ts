@@ -158,7 +158,7 @@ test('pinv: Penrose conditions W·P·W = W and P·W·P = P on a random 20×7', (
 
 test('matmul / matmulABt / matVec / transpose agree with a naive triple loop (odd sizes)', () => {
   const next = rng(11);
-  for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [37, 129, 70], [65, 3, 513]]) {
+  for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [37, 129, 70], [65, 3, 513], [9, 600, 11]]) {
     const a = normals(m * k, next);
     const b = normals(k * n, next);
     const naive = new Float64Array(m * n);
@@ -227,4 +227,25 @@ test('covarianceAccumulator: odd C, one-row updates and a rejected chunk give th
   // finish() can be called again after more rows.
   acc.update(x.subarray(0, 8 * c), 8);
   assert.equal(acc.count, n + 8);
+});
+
+test('pinvh of a singular 300×300 covariance (rank 249, dead channels): Penrose conditions, exact symmetry', () => {
+  const next = rng(17);
+  const n = 300;
+  const rows = 250; // fewer rows than channels: rank ≤ 249 after centring
+  const x = new Float32Array(normals(rows * n, next));
+  for (let r = 0; r < rows; r++) for (const dead of [5, 77, 299]) x[r * n + dead] = 0;
+  const acc = covarianceAccumulator(n);
+  acc.update(x, rows);
+  const a = acc.finish();
+  const { inverse: b, rank } = pinvhWithRank(a, n);
+  assert.equal(rank, rows - 1);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) assert.equal(b[i * n + j], b[j * n + i]);
+  const aba = matmul(matmul(a, b, n, n, n), a, n, n, n);
+  assertClose(aba, a, 1e-9, 'A·A⁺·A');
+  const bab = matmul(matmul(b, a, n, n, n), b, n, n, n);
+  assertClose(bab, b, 1e-9, 'A⁺·A·A⁺');
+  // Dead channels: (numerically) zero rows of the pseudo-inverse.
+  const bMax = maxAbs(b);
+  for (const dead of [5, 77, 299]) for (let j = 0; j < n; j++) assert.ok(Math.abs(b[dead * n + j]) <= 1e-12 * bMax);
 });

@@ -72,12 +72,12 @@ test('percentiles equal numpy (linear) exactly', () => {
   const sorted = Float64Array.from(g.values).sort();
   g.p.forEach((p, i) => {
     assert.equal(percentileSorted(sorted, p), g.expected[i], `p = ${p}`);
-    assert.equal(percentile(g.values, p), g.expected[i], `p = ${p} (unsorted)`);
+    assert.equal(percentile(Float64Array.from(g.values), p), g.expected[i], `p = ${p} (unsorted)`);
   });
   assert.equal(quantileSorted([5], 0.3), 5);
   assert.equal(quantileSorted([1, 3], 0.5), 2);
-  assert.throws(() => percentileSorted([1, 2], 101), /p: expected a percentile in \[0, 100\], found 101/);
-  assert.throws(() => quantileSorted([], 0.5), /values: expected a non-empty array, found an empty array/);
+  assert.throws(() => percentileSorted([1, 2], 101), /percentile q: expected a percentile q in \[0, 100\], found 101/);
+  assert.throws(() => quantileSorted([], 0.5), /quantile values: expected a non-empty array, found an empty array/);
 });
 
 test('bootstrap interval equals the Python mirror (same PRNG, sklearn metrics, np.quantile)', () => {
