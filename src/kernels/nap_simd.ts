@@ -4,11 +4,18 @@
  * (per-channel max, float64 sum, (max / (mean + ε))^p averaged over channels) up to the order of
  * the float64 additions.
  *
- * WASM code can only read its own linear memory, so the map is streamed through a small buffer
- * there: whole samples (or, for big samples, runs of whole channels) of ~32 KB are copied with
- * TypedArray.set (a memcpy, the one read of the map from RAM) and reduced while they are in L1/L2.
- * The module also counts negative activations (only when a chunk's minimum is below zero).
- * Returns null where WebAssembly SIMD is not available (the caller falls back to JS).
+ * WASM code can only read its own linear memory, so a map that lives elsewhere is streamed
+ * through a small buffer there: whole samples (or, for big samples, runs of whole channels) of
+ * ≤ 32 KB are copied with TypedArray.set (a memcpy: the one read of the map from RAM) and reduced
+ * while they are in L1/L2. A map that already lives in the module's memory (see
+ * `napWasmStagingBuffer`) is reduced in place, without the copy.
+ * The module also counts negative activations (only when a chunk has a value with the sign bit set).
+ * Returns null where WebAssembly SIMD is not available, and for channels larger than the copy
+ * buffer (H·W > 8192) of a map outside the module: the caller then uses the JS kernel.
+ *
+ * Memory layout (bytes): [0, 64) unused · [64, 64 + 32 KB) copy buffer · then 64 KB of float64
+ * ratios (p ≠ 2) · from STAGING_OFF = 128 KB: the staging buffer, if one was asked for. The module
+ * never grows its memory except in `napWasmStagingBuffer`.
  */
 import { NAP_WASM_BASE64 } from './nap_wasm.js';
 
@@ -20,10 +27,14 @@ interface NapWasmExports {
 }
 
 /** Floats copied into WASM memory per call (32 KB: stays in L1/L2 between copy and reduction). */
-let CHUNK_FLOATS = 8192;
-export function _setChunkFloats(v: number): void { CHUNK_FLOATS = v; }
-/** Byte address of the input buffer in WASM memory. */
+const CHUNK_FLOATS = 8192;
+/** Byte address of the copy buffer. */
 const IN_OFF = 64;
+/** Byte address of the float64 ratio buffer (p ≠ 2), RATIO_MAX entries. */
+const RATIO_OFF = IN_OFF + CHUNK_FLOATS * 4;
+const RATIO_MAX = 8192;
+/** Byte address of the staging buffer. */
+const STAGING_OFF = 131072;
 
 let cached: NapWasmExports | null | undefined;
 
@@ -40,6 +51,7 @@ export function loadNapWasm(): NapWasmExports | null {
   try {
     const module = new WebAssembly.Module(decodeBase64(NAP_WASM_BASE64));
     cached = new WebAssembly.Instance(module).exports as unknown as NapWasmExports;
+    if (cached.memory.buffer.byteLength < STAGING_OFF) cached.memory.grow(Math.ceil((STAGING_OFF - cached.memory.buffer.byteLength) / 65536));
   } catch {
     cached = null;
   }
@@ -51,14 +63,25 @@ export function napWasmAvailable(): boolean {
   return loadNapWasm() !== null;
 }
 
-function ensureMemory(w: NapWasmExports, bytes: number): void {
+/**
+ * A Float32Array of `length` values inside the kernel's WASM memory, or null without WASM SIMD.
+ * A map written there is scored in place by `napKernel` (no copy: about 1.3–2× faster on maps
+ * that come from RAM, see bench/results/nap.md). There is one staging buffer: a call with a
+ * larger length than before grows the memory, which detaches (empties) every earlier view; a call
+ * with the same or a smaller length returns a view of the same bytes.
+ */
+export function napWasmStagingBuffer(length: number): Float32Array | null {
+  const w = loadNapWasm();
+  if (!w) return null;
+  const need = STAGING_OFF + length * 4;
   const have = w.memory.buffer.byteLength;
-  if (bytes > have) w.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (need > have) w.memory.grow(Math.ceil((need - have) / 65536));
+  return new Float32Array(w.memory.buffer, STAGING_OFF, length);
 }
 
 /**
- * NAP scores of the n samples of an n×c×hw map on the WASM SIMD path; null if unavailable.
- * `stats.negatives` receives the number of negative values in the map.
+ * NAP scores of the n samples of an n×c×hw map on the WASM SIMD path; null if that path cannot
+ * run (see the header). `stats.negatives` receives the number of negative values in the map.
  * Requires hw ≥ 1, c ≥ 1 and map.length ≥ n·c·hw (checked by the caller).
  */
 export function napKernelWasm(
@@ -73,55 +96,57 @@ export function napKernelWasm(
 ): Float64Array | null {
   const w = loadNapWasm();
   if (!w) return null;
+  const inPlace = map.buffer === w.memory.buffer && map.byteOffset >= STAGING_OFF;
+  if (!inPlace && hw > CHUNK_FLOATS) return null;
   const sampleLen = c * hw;
   const invHw = 1 / hw;
   const square = p === 2;
-  // Whole samples per copy when a sample fits the chunk, else runs of whole channels.
-  const samplesPerCopy = sampleLen <= CHUNK_FLOATS ? Math.max(1, Math.floor(CHUNK_FLOATS / sampleLen)) : 0;
-  const chansPerCopy = samplesPerCopy > 0 ? c : Math.max(1, Math.floor(CHUNK_FLOATS / hw));
-  const inFloats = samplesPerCopy > 0 ? samplesPerCopy * sampleLen : chansPerCopy * hw;
-  const ratioOff = (IN_OFF + inFloats * 4 + 15) & ~15;
-  ensureMemory(w, ratioOff + chansPerCopy * 8);
-  // Views are taken after any grow (growing detaches the old buffer).
-  const heap = new Float32Array(w.memory.buffer);
-  const ratios = new Float64Array(w.memory.buffer, ratioOff, chansPerCopy);
-  const inIdx = IN_OFF >> 2;
+  const ratios = new Float64Array(w.memory.buffer, RATIO_OFF, RATIO_MAX);
   w.neg.value = 0;
 
-  if (samplesPerCopy > 0) {
-    const sampleBytes = sampleLen * 4;
-    for (let i0 = 0; i0 < n; i0 += samplesPerCopy) {
-      const m = Math.min(samplesPerCopy, n - i0);
-      heap.set(map.subarray(i0 * sampleLen, (i0 + m) * sampleLen), inIdx);
-      for (let k = 0; k < m; k++) {
-        const ptr = IN_OFF + k * sampleBytes;
-        let acc: number;
-        if (square) {
-          acc = w.nap_chunk(ptr, c, hw, invHw, eps, 0);
-        } else {
-          w.nap_chunk(ptr, c, hw, invHw, eps, ratioOff);
-          acc = 0;
-          for (let ch = 0; ch < c; ch++) acc += Math.pow(ratios[ch], p);
-        }
-        out[i0 + k] = acc / c;
-      }
-    }
-  } else {
+  /** Σ_c r_c^p over `nch` channels at byte address `ptr` (nch ≤ RATIO_MAX when p ≠ 2). */
+  const reduce = (ptr: number, nch: number): number => {
+    if (square) return w.nap_chunk(ptr, nch, hw, invHw, eps, 0);
+    w.nap_chunk(ptr, nch, hw, invHw, eps, RATIO_OFF);
+    let acc = 0;
+    for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
+    return acc;
+  };
+
+  if (inPlace) {
+    const maxCh = square ? c : RATIO_MAX;
     for (let i = 0; i < n; i++) {
       let acc = 0;
-      const base = i * sampleLen;
-      for (let ch0 = 0; ch0 < c; ch0 += chansPerCopy) {
-        const k = Math.min(chansPerCopy, c - ch0);
-        const from = base + ch0 * hw;
-        heap.set(map.subarray(from, from + k * hw), inIdx);
-        if (square) {
-          acc += w.nap_chunk(IN_OFF, k, hw, invHw, eps, 0);
-        } else {
-          w.nap_chunk(IN_OFF, k, hw, invHw, eps, ratioOff);
-          for (let j = 0; j < k; j++) acc += Math.pow(ratios[j], p);
-        }
+      for (let ch0 = 0; ch0 < c; ch0 += maxCh) {
+        acc += reduce(map.byteOffset + (i * sampleLen + ch0 * hw) * 4, Math.min(maxCh, c - ch0));
       }
       out[i] = acc / c;
+    }
+  } else {
+    const heap = new Float32Array(w.memory.buffer, IN_OFF, CHUNK_FLOATS);
+    if (sampleLen <= CHUNK_FLOATS) {
+      // whole samples per copy
+      const samplesPerCopy = Math.floor(CHUNK_FLOATS / sampleLen);
+      const sampleBytes = sampleLen * 4;
+      for (let i0 = 0; i0 < n; i0 += samplesPerCopy) {
+        const m = Math.min(samplesPerCopy, n - i0);
+        heap.set(map.subarray(i0 * sampleLen, (i0 + m) * sampleLen));
+        for (let k = 0; k < m; k++) out[i0 + k] = reduce(IN_OFF + k * sampleBytes, c) / c;
+      }
+    } else {
+      // runs of whole channels per copy
+      const chansPerCopy = Math.floor(CHUNK_FLOATS / hw);
+      for (let i = 0; i < n; i++) {
+        let acc = 0;
+        const base = i * sampleLen;
+        for (let ch0 = 0; ch0 < c; ch0 += chansPerCopy) {
+          const k = Math.min(chansPerCopy, c - ch0);
+          const from = base + ch0 * hw;
+          heap.set(map.subarray(from, from + k * hw));
+          acc += reduce(IN_OFF, k);
+        }
+        out[i] = acc / c;
+      }
     }
   }
   if (stats) stats.negatives = w.neg.value as number;

@@ -10,7 +10,7 @@
  * bank: the state holds N_train × C float32). Defaults: k = 50.
  */
 import { NapoodError } from '../errors.js';
-import { kthNearestDistance, l2Normalize } from '../core/knn.js';
+import { kthNearestDistance, l2Normalize, squaredNorms } from '../core/knn.js';
 import type { Fitter, MethodDefinition } from '../types.js';
 import { requirePooled } from './needs.js';
 
@@ -19,6 +19,8 @@ export interface KnnState {
   readonly rows: number;
   /** Normalised ID-train features, rows × C. */
   readonly bank: Float32Array;
+  /** Squared norms of the bank rows (derived once at fit time). */
+  readonly bankNorms: Float64Array;
 }
 
 export function knnFitter(): Fitter<KnnState> {
@@ -37,7 +39,7 @@ export function knnFitter(): Fitter<KnnState> {
       const bank = new Float32Array(rows * Math.max(c, 0));
       let offset = 0;
       for (const chunk of chunks) { bank.set(chunk, offset); offset += chunk.length; }
-      return { c, rows, bank };
+      return { c, rows, bank, bankNorms: squaredNorms(bank, rows, Math.max(c, 0)) };
     },
   };
 }
@@ -52,11 +54,11 @@ export const knn: MethodDefinition<KnnState> = {
   fit: () => knnFitter(),
   score(batch, ctx) {
     const z = requirePooled(batch, 'knn');
-    const { bank, rows, c } = ctx.state;
+    const { bank, rows, c, bankNorms } = ctx.state;
     const k = ctx.params.k;
     if (k > rows) throw new NapoodError('knn:k', `k ≤ the number of ID-train rows (${rows})`, String(k));
     if (z.c !== c) throw new NapoodError('knn', `pooled features with ${c} channels (as fitted)`, `${z.c}`);
-    const dist = kthNearestDistance(l2Normalize(z.data, batch.n, c), batch.n, bank, rows, c, k);
+    const dist = kthNearestDistance(l2Normalize(z.data, batch.n, c), batch.n, bank, rows, c, k, { bankNorms });
     for (let i = 0; i < dist.length; i++) dist[i] = -dist[i];
     return dist;
   },

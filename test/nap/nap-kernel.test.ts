@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countNegatives, nap, napKernel, napKernelJs, type NapStats } from '../../src/methods/nap.js';
-import { napKernelWasm, napWasmAvailable } from '../../src/kernels/nap_simd.js';
+import { napKernelWasm, napWasmAvailable, napWasmStagingBuffer } from '../../src/kernels/nap_simd.js';
 import { NapoodError } from '../../src/errors.js';
 import type { Diagnostics } from '../../src/types.js';
 
@@ -97,7 +97,7 @@ test('the WASM SIMD path is available in Node 20 and equals the JS kernel on ran
     [1, 1, 49], [1, 1, 4], [1, 3, 7], // single sample, odd channel counts
     [2, 700, 49], // a sample bigger than one copy chunk (runs of channels)
     [300, 3, 4], // many samples per copy chunk
-    [1, 2, 20000], // one channel bigger than the chunk: memory grows
+    [1, 3, 8192], // one channel as big as the copy buffer
   ];
   let seed = 1;
   for (const [n, c, hw] of shapes) {
@@ -173,9 +173,34 @@ test('a map shorter than n·c·h·w, or a zero-sized channel, is refused with a 
     e instanceof NapoodError && /expected integer n ≥ 0, c ≥ 1 and h·w ≥ 1, found n=1, c=0, h·w=4/.test(e.message));
 });
 
-test('the WASM path stays correct after its memory grew (views are refreshed)', () => {
-  const big = randomMap(1, 1, 70000, 7);
-  assertClose(napKernelWasm(big, 1, 1, 70000, 1, 2, new Float64Array(1)) as Float64Array, napKernelJs(big, 1, 1, 70000, 1, 2), 1e-12, 'big channel');
-  const small = randomMap(4, 8, 49, 8);
-  assertClose(napKernelWasm(small, 4, 8, 49, 1, 3, new Float64Array(4)) as Float64Array, napKernelJs(small, 4, 8, 49, 1, 3), 1e-12, 'after grow');
+test('channels larger than the copy buffer (H·W > 8192) go to the JS kernel', () => {
+  const big = randomMap(2, 2, 9000, 7);
+  assert.equal(napKernelWasm(big, 2, 2, 9000, 1, 2, new Float64Array(2)), null);
+  assertClose(napKernel(big, 2, 2, 9000, 1, 2), napKernelJs(big, 2, 2, 9000, 1, 2), 0, 'fallback');
+});
+
+test('a map in the staging buffer is scored in place, equal to the JS kernel; growing it detaches older views', () => {
+  for (const [n, c, hw] of [[3, 40, 49], [5, 16, 16], [2, 9, 5], [2, 3, 9000], [1, 9000, 2]] as [number, number, number][]) {
+    const src = randomMap(n, c, hw, n * c + hw, true);
+    const staged = napWasmStagingBuffer(src.length);
+    assert.ok(staged !== null);
+    staged.set(src);
+    for (const p of [2, 3]) {
+      const sw: NapStats = { negatives: -1 };
+      const sj: NapStats = { negatives: -1 };
+      const ref = napKernelJs(src, n, c, hw, 1, p, new Float64Array(n), sj);
+      assertClose(napKernel(staged, n, c, hw, 1, p, new Float64Array(n), sw), ref, 1e-12, `staged n=${n} c=${c} hw=${hw} p=${p}`);
+      assert.equal(sw.negatives, sj.negatives);
+    }
+  }
+  const small = napWasmStagingBuffer(10) as Float32Array;
+  small.fill(2);
+  const again = napWasmStagingBuffer(10) as Float32Array;
+  assert.equal(again[3], 2, 'same length: same bytes');
+  const larger = napWasmStagingBuffer(4_000_000) as Float32Array;
+  assert.equal(larger.length, 4_000_000);
+  assert.equal(small.length, 0, 'the older view is detached after the memory grew');
+  // the copy path still works after the growth
+  const m = randomMap(4, 8, 49, 8);
+  assertClose(napKernelWasm(m, 4, 8, 49, 1, 3, new Float64Array(4)) as Float64Array, napKernelJs(m, 4, 8, 49, 1, 3), 1e-12, 'after grow');
 });
