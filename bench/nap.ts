@@ -307,6 +307,18 @@ export function main(argv: string[] = process.argv.slice(2)): void {
   for (const r of negRows) {
     lines.push(`| ${r.shape.label} | ${f(r.sep * 1e3)} | ${f(r.js * 1e3)} | ${f(r.jsFold * 1e3)} | ${f(r.wasm * 1e3)} | ${f(r.wasmFold * 1e3)} | ${r.count} |`);
   }
+  lines.push('');
+  lines.push('Targets (issue: ≥ 2× PyTorch at the same thread count, ≥ 60 % of the C loop), napood WASM path with the copy (as `napKernel` runs on any Float32Array) / with the map staged in WASM memory:');
+  lines.push('');
+  for (const s of shapes) {
+    const t = (name: string): number => rows.find((r) => r.shape === s && r.name === name)?.sec ?? NaN;
+    const verdict = (x: number, goal: number): string => `${f(x, 3)} ${x >= goal ? 'meets' : 'MISSES'} ${goal}`;
+    const w = t('napood (wasm)');
+    const st = t('napood (wasm, staged)');
+    lines.push(`- ${s.label}: ÷ PyTorch T=1 ${verdict(t('PyTorch T=1') / w, 2)} (staged ${verdict(t('PyTorch T=1') / st, 2)}); ` +
+      `÷ C nap plain ${verdict(t('C nap (plain)') / w, 0.6)}; ÷ C nap omp simd ${verdict(t('C nap (omp simd)') / w, 0.6)}; ` +
+      `÷ C bandwidth ${verdict(t('C bandwidth (sum all)') / w, 0.6)} (staged ${verdict(t('C bandwidth (sum all)') / st, 0.6)})`);
+  }
   const bad = rows.filter((r) => r.rel !== null && !(r.rel <= TOL));
   lines.push('');
   lines.push(bad.length === 0 ? `All contenders agree with napKernelJs to ≤ ${TOL} relative.` : `DISAGREEMENT > ${TOL}: ${bad.map((r) => `${r.shape.key}/${r.name} ${r.rel}`).join(', ')}`);

@@ -8,21 +8,26 @@
 ;;   rout = 0: the result is Σ_c r_c²  (the p = 2 case of S_NAP, divided by C in JS).
 ;;
 ;; Layout of the work (hw ≥ 4):
-;;   * two channels (A, B) are reduced together, so that their loads and dependency chains
-;;     interleave and the end-of-channel work (horizontal max, horizontal sum, ratio, square) is
-;;     done once for both in f32x4/f64x2 lanes; an odd last channel is paired with itself and
-;;     only lane 0 is kept;
-;;   * 8 floats per channel per iteration (two v128 loads), then one more vector if hw mod 8 ≥ 4,
-;;     then the last hw mod 4 values by an overlapping load of the channel's last 4 floats, masked
-;;     for the sum (max and min do not mind seeing a value twice);
-;;   * sums are exact float32 → float64 promotions (f64x2.promote_low_f32x4 of the low and the
-;;     high half of each vector), added per lane in float64: the result differs from the JS
-;;     reference only by the order of the float64 additions;
+;;   * channels are taken in pairs (A, B), so that the end-of-channel work (horizontal max,
+;;     horizontal sum, ratio, square) is done once for both in f32x4 / f64x2 lanes; an odd last
+;;     channel is paired with itself and only lane 0 is kept;
+;;   * hw < 64: A and B are reduced together, 8 floats of each per iteration (short channels: more
+;;     independent work per iteration); hw ≥ 64: A, then B, each front to back, 16 floats per
+;;     iteration (long channels: the sequential walk keeps the hardware prefetcher streaming when the
+;;     map comes from RAM — interleaving two 0.8 KB streams at 14×14 halved the throughput);
+;;   * then 8 / 4 more floats when hw mod 16 / mod 8 leaves them, and the last hw mod 4 values by an
+;;     overlapping load of the channel's last 4 floats, masked for the sum (max does not mind
+;;     seeing a value twice);
+;;   * sums are exact float32 → float64 promotions, added per lane in float64: the result differs
+;;     from the JS reference only by the order of the float64 additions. The pairs of floats are
+;;     loaded as 64 bits and promoted (v128.load64_zero + f64x2.promote_low_f32x4, which V8 fuses
+;;     into one vcvtps2pd with a memory operand);
 ;;   * max uses f32x4.pmax (`a < b ? b : a`, one maxps on x64). A NaN makes sum_c NaN, so r_c and
 ;;     the score are NaN, as in the JS kernel.
 ;;   hw < 4 goes to the scalar $nap_small.
-;; Negative values: a running minimum over the whole call; only when it is < 0 are the negatives
-;; of the region counted ($count_neg) and added to the global `neg` (JS resets it).
+;; Negative values: the bitwise OR of every value read is kept; only when its sign bit is set
+;; (a negative value, −0 or a negative NaN) are the values < 0 of the region counted ($count_neg,
+;; so −0 and NaN are not counted) and added to the global `neg` (JS resets it).
 (module
   (memory (export "memory") 2)
   (global $neg (export "neg") (mut i32) (i32.const 0))
@@ -30,11 +35,11 @@
   (func $nap_chunk (export "nap_chunk")
     (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
     (result f64)
-    (local $q i32) (local $hwB i32) (local $stop i32) (local $blockB i32) (local $tailOff i32)
-    (local $delta i32) (local $qa i32) (local $qb i32) (local $qend i32) (local $last i32)
-    (local $mask v128) (local $mxA v128) (local $mxB v128) (local $mn v128)
-    (local $sA0 v128) (local $sA1 v128) (local $sB0 v128) (local $sB1 v128)
-    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $q i32) (local $hwB i32) (local $stop i32) (local $blk8 i32) (local $blk16 i32) (local $tailOff i32)
+    (local $delta i32) (local $cur i32) (local $k i32) (local $qa i32) (local $qb i32) (local $qend i32) (local $last i32)
+    (local $mask v128) (local $mx v128) (local $mxA v128) (local $sg v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sA v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $t v128) (local $r2 v128) (local $accv v128)
     (local $acc f64)
 
@@ -50,19 +55,21 @@
     end
 
     local.get $hw i32.const 2 i32.shl local.set $hwB
-    local.get $hw i32.const 3 i32.shr_u i32.const 5 i32.shl local.set $blockB
+    ;; bytes of a channel covered by the 8-float loop (hw < 64) and by the 16-float loop (hw >= 64)
+    local.get $hw i32.const 3 i32.shr_u i32.const 5 i32.shl local.set $blk8
+    local.get $hw i32.const 4 i32.shr_u i32.const 6 i32.shl local.set $blk16
     local.get $hwB i32.const 16 i32.sub local.set $tailOff
     ;; mask keeps the last (hw & 3) lanes: lane index > 3 - (hw & 3)
     v128.const i32x4 0 1 2 3
     i32.const 3 local.get $hw i32.const 3 i32.and i32.sub i32x4.splat
     i32x4.gt_s local.set $mask
     local.get $ptr local.get $nch local.get $hwB i32.mul i32.add local.set $stop
-    v128.const i32x4 0 0 0 0 local.tee $mn local.set $accv
+    v128.const i32x4 0 0 0 0 local.tee $sg local.set $accv
     f64.const 0 local.set $acc
     local.get $ptr local.set $q
 
     loop $pair
-      ;; delta = byte distance from channel A to channel B (0 when A is the odd last channel)
+      ;; channel A at q, channel B at q + delta (delta = 0: A is the odd last channel, done twice)
       local.get $q local.get $hwB i32.add local.get $stop i32.lt_s
       if
         local.get $hwB local.set $delta
@@ -71,95 +78,204 @@
         i32.const 0 local.set $delta
         i32.const 1 local.set $last
       end
-      local.get $q v128.load local.set $mxA
-      local.get $q local.get $delta i32.add v128.load local.set $mxB
-      v128.const i32x4 0 0 0 0 local.tee $sA0 local.tee $sA1 local.tee $sB0 local.set $sB1
-      local.get $q local.set $qa
-      local.get $q local.get $blockB i32.add local.set $qend
+      local.get $hw i32.const 64 i32.lt_s
+      if
+        ;; hw < 64: A and B interleaved, 8 floats of each per iteration (more independent work
+        ;; per iteration; best for short channels)
+        local.get $q v128.load local.set $mxA
+        local.get $q local.get $delta i32.add v128.load local.set $mx
+        v128.const i32x4 0 0 0 0 local.tee $sA local.tee $s2 local.tee $s0 local.set $s1
+        local.get $q local.set $qa
+        local.get $q local.get $blk8 i32.add local.set $qend
 
-      ;; 8 floats of A and 8 of B per iteration
-      block $b8
-        local.get $blockB i32.eqz br_if $b8
-        loop $l8
-          local.get $qa v128.load local.set $a0
-          local.get $qa v128.load offset=16 local.set $a1
-          local.get $qa local.get $delta i32.add local.tee $qb v128.load local.set $b0
-          local.get $qb v128.load offset=16 local.set $b1
-          local.get $mxA local.get $a0 local.get $a1 f32x4.pmax f32x4.pmax local.set $mxA
-          local.get $mxB local.get $b0 local.get $b1 f32x4.pmax f32x4.pmax local.set $mxB
-          local.get $mn
-          local.get $a0 local.get $a1 v128.or local.get $b0 local.get $b1 v128.or v128.or
-          v128.or local.set $mn
-          ;; sums: each pair of floats is loaded again as 64 bits and promoted (V8 fuses
-          ;; load64_zero + promote into one vcvtps2pd with a memory operand: no shuffles)
-          local.get $sA0
-          local.get $qa v128.load64_zero f64x2.promote_low_f32x4
-          local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
-          f64x2.add local.set $sA0
-          local.get $sA1
-          local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
-          local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
-          f64x2.add local.set $sA1
-          local.get $sB0
-          local.get $qb v128.load64_zero f64x2.promote_low_f32x4
-          local.get $qb v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
-          f64x2.add local.set $sB0
-          local.get $sB1
-          local.get $qb v128.load64_zero offset=8 f64x2.promote_low_f32x4
-          local.get $qb v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
-          f64x2.add local.set $sB1
-          local.get $qa i32.const 32 i32.add local.tee $qa
-          local.get $qend i32.lt_s br_if $l8
+        ;; 8 floats of A and 8 of B per iteration
+        block $b8
+          local.get $blk8 i32.eqz br_if $b8
+          loop $l8
+            local.get $qa v128.load local.set $a0
+            local.get $qa v128.load offset=16 local.set $a1
+            local.get $qa local.get $delta i32.add local.tee $qb v128.load local.set $a2
+            local.get $qb v128.load offset=16 local.set $a3
+            local.get $mxA local.get $a0 local.get $a1 f32x4.pmax f32x4.pmax local.set $mxA
+            local.get $mx local.get $a2 local.get $a3 f32x4.pmax f32x4.pmax local.set $mx
+            local.get $sg
+            local.get $a0 local.get $a1 v128.or local.get $a2 local.get $a3 v128.or v128.or
+            v128.or local.set $sg
+            ;; sums: each pair of floats is loaded again as 64 bits and promoted (V8 fuses
+            ;; load64_zero + promote into one vcvtps2pd with a memory operand: no shuffles)
+            local.get $sA
+            local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $sA
+            local.get $s2
+            local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s2
+            local.get $s0
+            local.get $qb v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qb v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s0
+            local.get $s1
+            local.get $qb v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qb v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s1
+            local.get $qa i32.const 32 i32.add local.tee $qa
+            local.get $qend i32.lt_s br_if $l8
+          end
         end
-      end
 
-      ;; one more vector if hw mod 8 >= 4
-      local.get $hw i32.const 4 i32.and
-      if
-        local.get $qa v128.load local.set $a0
-        local.get $qa local.get $delta i32.add v128.load local.set $b0
-        local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
-        local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
-        local.get $mn local.get $a0 local.get $b0 v128.or v128.or local.set $mn
-        local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
-        local.get $sB0 local.get $b0 f64x2.promote_low_f32x4 f64x2.add local.set $sB0
-        local.get $sA1
-        local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-        f64x2.add local.set $sA1
-        local.get $sB1
-        local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-        f64x2.add local.set $sB1
-      end
+        ;; one more vector if hw mod 8 >= 4
+        local.get $hw i32.const 4 i32.and
+        if
+          local.get $qa v128.load local.set $a0
+          local.get $qa local.get $delta i32.add v128.load local.set $a2
+          local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
+          local.get $mx local.get $a2 f32x4.pmax local.set $mx
+          local.get $sg local.get $a0 local.get $a2 v128.or v128.or local.set $sg
+          local.get $sA local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA
+          local.get $s0 local.get $a2 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+          local.get $s2
+          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s2
+          local.get $s1
+          local.get $a2 local.get $a2 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s1
+        end
 
-      ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
-      local.get $hw i32.const 3 i32.and
-      if
-        local.get $q local.get $tailOff i32.add local.tee $qa v128.load local.set $a0
-        local.get $qa local.get $delta i32.add v128.load local.set $b0
-        local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
-        local.get $mxB local.get $b0 f32x4.pmax local.set $mxB
-        local.get $mn local.get $a0 local.get $b0 v128.or v128.or local.set $mn
-        local.get $a0 local.get $mask v128.and local.set $a0
-        local.get $b0 local.get $mask v128.and local.set $b0
-        local.get $sA0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA0
-        local.get $sB0 local.get $b0 f64x2.promote_low_f32x4 f64x2.add local.set $sB0
-        local.get $sA1
-        local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-        f64x2.add local.set $sA1
-        local.get $sB1
-        local.get $b0 local.get $b0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
-        f64x2.add local.set $sB1
+        ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
+        local.get $hw i32.const 3 i32.and
+        if
+          local.get $q local.get $tailOff i32.add local.tee $qa v128.load local.set $a0
+          local.get $qa local.get $delta i32.add v128.load local.set $a2
+          local.get $mxA local.get $a0 f32x4.pmax local.set $mxA
+          local.get $mx local.get $a2 f32x4.pmax local.set $mx
+          local.get $sg local.get $a0 local.get $a2 v128.or v128.or local.set $sg
+          local.get $a0 local.get $mask v128.and local.set $a0
+          local.get $a2 local.get $mask v128.and local.set $a2
+          local.get $sA local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA
+          local.get $s0 local.get $a2 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+          local.get $s2
+          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s2
+          local.get $s1
+          local.get $a2 local.get $a2 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s1
+        end
+
+        ;; combine: A sums in $sA, B sums in $s0 (f64x2 per-lane partial sums); max B in $mx
+        local.get $sA local.get $s2 f64x2.add local.set $sA
+        local.get $s0 local.get $s1 f64x2.add local.set $s0
+      else
+        ;; hw >= 64: A then B, each read front to back, 16 floats per iteration (long channels:
+        ;; a sequential walk keeps the hardware prefetcher going when the map comes from RAM)
+        local.get $q local.set $cur
+        i32.const 0 local.set $k
+
+        ;; k = 0: channel A, k = 1: channel B. Each is read front to back (prefetch-friendly).
+        loop $two
+          local.get $cur v128.load local.set $mx
+          v128.const i32x4 0 0 0 0 local.tee $s0 local.tee $s1 local.tee $s2 local.set $s3
+          local.get $cur local.set $qa
+          local.get $cur local.get $blk16 i32.add local.set $qend
+
+          ;; 16 floats per iteration; the float64 sums use load64_zero + promote, which V8 fuses
+          ;; into one vcvtps2pd with a memory operand (no shuffles)
+          block $b16
+            local.get $blk16 i32.eqz br_if $b16
+            loop $l16
+              local.get $qa v128.load local.set $a0
+              local.get $qa v128.load offset=16 local.set $a1
+              local.get $qa v128.load offset=32 local.set $a2
+              local.get $qa v128.load offset=48 local.set $a3
+              local.get $mx
+              local.get $a0 local.get $a1 f32x4.pmax local.get $a2 local.get $a3 f32x4.pmax f32x4.pmax
+              f32x4.pmax local.set $mx
+              local.get $sg
+              local.get $a0 local.get $a1 v128.or local.get $a2 local.get $a3 v128.or v128.or
+              v128.or local.set $sg
+              local.get $s0
+              local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s0
+              local.get $s1
+              local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s1
+              local.get $s2
+              local.get $qa v128.load64_zero offset=32 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=48 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s2
+              local.get $s3
+              local.get $qa v128.load64_zero offset=40 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=56 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s3
+              local.get $qa i32.const 64 i32.add local.tee $qa
+              local.get $qend i32.lt_s br_if $l16
+            end
+          end
+
+          ;; 8 more floats if hw mod 16 >= 8
+          local.get $hw i32.const 8 i32.and
+          if
+            local.get $qa v128.load local.set $a0
+            local.get $qa v128.load offset=16 local.set $a1
+            local.get $mx local.get $a0 local.get $a1 f32x4.pmax f32x4.pmax local.set $mx
+            local.get $sg local.get $a0 local.get $a1 v128.or v128.or local.set $sg
+            local.get $s0
+            local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s0
+            local.get $s1
+            local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s1
+            local.get $qa i32.const 32 i32.add local.set $qa
+          end
+
+          ;; 4 more if hw mod 8 >= 4
+          local.get $hw i32.const 4 i32.and
+          if
+            local.get $qa v128.load local.set $a0
+            local.get $mx local.get $a0 f32x4.pmax local.set $mx
+            local.get $sg local.get $a0 v128.or local.set $sg
+            local.get $s2 local.get $qa v128.load64_zero f64x2.promote_low_f32x4 f64x2.add local.set $s2
+            local.get $s3 local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4 f64x2.add local.set $s3
+          end
+
+          ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
+          local.get $hw i32.const 3 i32.and
+          if
+            local.get $cur local.get $tailOff i32.add v128.load local.set $a0
+            local.get $mx local.get $a0 f32x4.pmax local.set $mx
+            local.get $sg local.get $a0 v128.or local.set $sg
+            local.get $a0 local.get $mask v128.and local.set $a0
+            local.get $s0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+            local.get $s1
+            local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+            f64x2.add local.set $s1
+          end
+
+          ;; s0 = per-lane float64 sums of the channel (2 lanes)
+          local.get $s0 local.get $s1 f64x2.add local.get $s2 local.get $s3 f64x2.add f64x2.add local.set $s0
+          local.get $k i32.eqz
+          if
+            local.get $mx local.set $mxA
+            local.get $s0 local.set $sA
+            i32.const 1 local.set $k
+            local.get $q local.get $delta i32.add local.set $cur
+            br $two
+          end
+        end
+
       end
 
       ;; sums as f64x2 [sum_A, sum_B]
-      local.get $sA0 local.get $sA1 f64x2.add local.set $sA0
-      local.get $sB0 local.get $sB1 f64x2.add local.set $sB0
-      local.get $sA0 local.get $sB0 i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      local.get $sA0 local.get $sB0 i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
-      f64x2.add local.set $sA0
+      local.get $sA local.get $s0 i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $sA local.get $s0 i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      f64x2.add local.set $s0
       ;; maxes: t = [max(A0,A2), max(A1,A3), max(B0,B2), max(B1,B3)]
-      local.get $mxA local.get $mxB i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      local.get $mxA local.get $mxB i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      local.get $mxA local.get $mx i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $mxA local.get $mx i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
       f32x4.pmax local.tee $t
       local.get $t local.get $t i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
       f32x4.pmax local.tee $t
@@ -167,7 +283,7 @@
       local.get $t i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11
       f64x2.promote_low_f32x4
       ;; r = max / (sum * invHw + eps)
-      local.get $sA0 local.get $invHw f64x2.splat f64x2.mul local.get $eps f64x2.splat f64x2.add
+      local.get $s0 local.get $invHw f64x2.splat f64x2.mul local.get $eps f64x2.splat f64x2.add
       f64x2.div local.set $r2
 
       local.get $rout
@@ -192,7 +308,7 @@
     end
 
     ;; negatives: only counted when some value had its sign bit set (negative, -0 or a negative NaN)
-    local.get $mn v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000 v128.and v128.any_true
+    local.get $sg v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000 v128.and v128.any_true
     if
       global.get $neg
       local.get $ptr local.get $stop call $count_neg

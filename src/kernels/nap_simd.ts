@@ -6,16 +6,16 @@
  *
  * WASM code can only read its own linear memory, so a map that lives elsewhere is streamed
  * through a small buffer there: whole samples (or, for big samples, runs of whole channels) of
- * ≤ 32 KB are copied with TypedArray.set (a memcpy: the one read of the map from RAM) and reduced
- * while they are in L1/L2. A map that already lives in the module's memory (see
+ * ≤ 64 KB are copied with TypedArray.set (a memcpy: the one read of the map from RAM) and reduced
+ * while they are in L2. A map that already lives in the module's memory (see
  * `napWasmStagingBuffer`) is reduced in place, without the copy.
  * The module also counts negative activations (only when a chunk has a value with the sign bit set).
  * Returns null where WebAssembly SIMD is not available, and for channels larger than the copy
- * buffer (H·W > 8192) of a map outside the module: the caller then uses the JS kernel.
+ * buffer (H·W > 16384) of a map outside the module: the caller then uses the JS kernel.
  *
- * Memory layout (bytes): [0, 64) unused · [64, 64 + 32 KB) copy buffer · then 64 KB of float64
- * ratios (p ≠ 2) · from STAGING_OFF = 128 KB: the staging buffer, if one was asked for. The module
- * never grows its memory except in `napWasmStagingBuffer`.
+ * Memory layout (bytes): [0, 64) unused · [64, 64 + 64 KB) copy buffer · then 64 KB of float64
+ * ratios (p ≠ 2) · from STAGING_OFF = 192 KB: the staging buffer, if one was asked for. The module
+ * never grows its memory except once at load (to STAGING_OFF) and in `napWasmStagingBuffer`.
  */
 import { NAP_WASM_BASE64 } from './nap_wasm.js';
 
@@ -26,15 +26,16 @@ interface NapWasmExports {
   count_neg(start: number, stop: number): number;
 }
 
-/** Floats copied into WASM memory per call (32 KB: stays in L1/L2 between copy and reduction). */
-const CHUNK_FLOATS = 8192;
+/** Floats copied into WASM memory per call (64 KB: stays in L2 between copy and reduction;
+ *  8K–64K floats measured within noise of each other, 2K clearly slower). */
+const CHUNK_FLOATS = 16384;
 /** Byte address of the copy buffer. */
 const IN_OFF = 64;
 /** Byte address of the float64 ratio buffer (p ≠ 2), RATIO_MAX entries. */
 const RATIO_OFF = IN_OFF + CHUNK_FLOATS * 4;
 const RATIO_MAX = 8192;
-/** Byte address of the staging buffer. */
-const STAGING_OFF = 131072;
+/** Byte address of the staging buffer (≥ RATIO_OFF + 8·RATIO_MAX, page aligned). */
+const STAGING_OFF = 196608;
 
 let cached: NapWasmExports | null | undefined;
 
@@ -65,7 +66,7 @@ export function napWasmAvailable(): boolean {
 
 /**
  * A Float32Array of `length` values inside the kernel's WASM memory, or null without WASM SIMD.
- * A map written there is scored in place by `napKernel` (no copy: about 1.3–2× faster on maps
+ * A map written there is scored in place by `napKernel` (no copy: about 1.5× faster on maps
  * that come from RAM, see bench/results/nap.md). There is one staging buffer: a call with a
  * larger length than before grows the memory, which detaches (empties) every earlier view; a call
  * with the same or a smaller length returns a view of the same bytes.

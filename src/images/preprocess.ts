@@ -1,0 +1,487 @@
+/**
+ * Image preprocessing as a model expects it (SPEC §4.2): the settings (size, resize then centre
+ * crop, mean / std, grayscale or RGB, NCHW or NHWC), their parsing from a JSON object or CLI
+ * flags with validation, presets, a default inferred from the model's input shape, and the pure
+ * kernels from decoded uint8 pixels to the float32 tensor.
+ *
+ * Conventions follow torchvision on PIL images, the usual training pipeline:
+ * - `resize: r` is `transforms.Resize(r)`: the shorter side becomes r, the longer side
+ *   int(r · long / short) (truncated); then `CenterCrop(size)` with top = round((H − h) / 2) and
+ *   left = round((W − w) / 2), Python's round (half to even). Without `resize` the image is resized
+ *   straight to `size` (`Resize((h, w))`, aspect ratio not kept).
+ * - Channel conversion as Pillow's `convert`: RGB → L is L = (19595 R + 38470 G + 7471 B + 2^15)
+ *   >> 16 (ITU-R 601-2 luma), L → RGB replicates, CMYK → RGB is Pillow's naive formula (no ICC);
+ *   alpha is dropped, never composited. Conversion
+ *   happens before resizing (as `Image.open(f).convert(mode)` then the transforms).
+ * - Values: `ToTensor` then `Normalize`, in float32 exactly as torch computes them:
+ *   x = fl(fl(u / 255) − mean) / std with mean, std rounded to float32 (`maxValue: 255` skips the
+ *   division: x = fl(u − mean) / std, for Caffe-style models).
+ */
+import { readFileSync } from 'node:fs';
+import { NapoodError, describe, shapeString } from '../errors.js';
+import type { PilFilter } from './resample.js';
+
+export type Interpolation = PilFilter;
+export const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'box', 'hamming', 'lanczos'];
+export type Layout = 'nchw' | 'nhwc';
+/** `pil`: napood's exact port of Pillow's resampling (default). `sharp`: libvips, faster, approximate. */
+export type Resampler = 'pil' | 'sharp';
+export type ChannelOrder = 'rgb' | 'bgr';
+
+export interface Preprocess {
+  /** Output [h, w]. */
+  readonly size: readonly [number, number];
+  /** Shorter side resized to this before the centre crop; absent: resize straight to `size`. */
+  readonly resize?: number;
+  /** Per channel (length = channels), applied to values scaled to [0, maxValue]. */
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  /** 1 = grayscale, 3 = colour. */
+  readonly channels: 1 | 3;
+  /** Order of the 3 colour channels in the tensor (rgb for torchvision, bgr for Caffe/OpenCV models). */
+  readonly channelOrder: ChannelOrder;
+  readonly layout: Layout;
+  readonly interpolation: Interpolation;
+  readonly resampler: Resampler;
+  /** Pixel values are scaled to [0, maxValue] before mean/std: 1 (torchvision ToTensor) or 255. */
+  readonly maxValue: 1 | 255;
+}
+
+/** A partial description, as in a JSON file (may name a preset to start from). */
+export interface PreprocessInput {
+  readonly preset?: string;
+  readonly size?: number | readonly number[];
+  readonly resize?: number | null;
+  readonly mean?: number | readonly number[];
+  readonly std?: number | readonly number[];
+  readonly channels?: 1 | 3 | 'gray' | 'grayscale' | 'rgb' | 'bgr';
+  readonly channelOrder?: ChannelOrder;
+  readonly layout?: Layout;
+  readonly interpolation?: Interpolation;
+  readonly resampler?: Resampler;
+  readonly maxValue?: 1 | 255;
+}
+
+const BASE = { channelOrder: 'rgb', layout: 'nchw', interpolation: 'bilinear', resampler: 'pil', maxValue: 1 } as const;
+
+/**
+ * Presets (all NCHW, bilinear, values in [0, 1] before mean/std):
+ * - `imagenet`: Resize(256) + CenterCrop(224), RGB, the torchvision ImageNet mean/std (the
+ *   evaluation transform of every torchvision classifier and of the NAP/ReAct/ASH ImageNet code).
+ * - `cifar`: 32×32 RGB, mean (125.3, 123.0, 113.9)/255, std (63.0, 62.1, 66.7)/255, as the
+ *   ReAct / DICE / ASH CIFAR code that the NAP paper follows (other repositories use slightly
+ *   different CIFAR statistics: set --mean/--std to yours).
+ * - `mnist`: 28×28 grayscale, mean 0.1307, std 0.3081 (pytorch/examples mnist). Models trained
+ *   with Normalize(0.5, 0.5) or with no normalisation need --mean/--std.
+ */
+export const PRESETS: Readonly<Record<string, Preprocess>> = Object.freeze({
+  imagenet: { ...BASE, size: [224, 224], resize: 256, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: 3 },
+  cifar: { ...BASE, size: [32, 32], mean: [125.3 / 255, 123.0 / 255, 113.9 / 255], std: [63.0 / 255, 62.1 / 255, 66.7 / 255], channels: 3 },
+  mnist: { ...BASE, size: [28, 28], mean: [0.1307], std: [0.3081], channels: 1 },
+});
+
+/**
+ * The default for a model whose input is [C, H, W]: size H×W, C channels, no crop, mean 0 and
+ * std 1 (values in [0, 1]). The mean/std a model was trained with cannot be read from an ONNX
+ * file: callers should tell the user to set them (or a preset) when this default is used.
+ */
+export function preprocessForModel(inputChw: readonly number[], argument = 'model input'): Preprocess {
+  if (inputChw.length !== 3 || !inputChw.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new NapoodError(argument, 'a fixed image shape [C, H, W]', shapeString(inputChw));
+  }
+  const [c, h, w] = inputChw as [number, number, number];
+  if (c !== 1 && c !== 3) throw new NapoodError(argument, '1 (grayscale) or 3 (RGB) channels in [C, H, W]', `${shapeString(inputChw)}`);
+  return { ...BASE, size: [h, w], mean: new Array<number>(c).fill(0), std: new Array<number>(c).fill(1), channels: c };
+}
+
+/** The tensor shape of one image: [C, H, W] (nchw) or [H, W, C] (nhwc). */
+export function imageShape(pp: Preprocess): [number, number, number] {
+  const [h, w] = pp.size;
+  return pp.layout === 'nchw' ? [pp.channels, h, w] : [h, w, pp.channels];
+}
+
+/** Check the settings against the model's input shape for one image (same layout as `pp`). */
+export function checkAgainstModel(pp: Preprocess, modelShape: readonly number[], argument = 'preprocessing'): void {
+  const mine = imageShape(pp);
+  if (modelShape.length !== 3 || mine.some((d, i) => d !== modelShape[i])) {
+    const what = pp.layout === 'nchw' ? '[C, H, W]' : '[H, W, C]';
+    throw new NapoodError(argument, `images of the model's input shape ${what} = ${shapeString(modelShape)}`, `${shapeString(mine)} (channels ${pp.channels}, size ${pp.size[0]}×${pp.size[1]}, layout ${pp.layout})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and validation
+
+/** Names a field in messages: `prep.json: size` for a file, `--size` for a flag. */
+type FieldName = (field: string) => string;
+
+/** A value for a message: strings quoted, lists as [a, b], objects as JSON. */
+function show(v: unknown): string {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const j = JSON.stringify(v);
+    return j.length > 80 ? j.slice(0, 77) + '...' : j;
+  }
+  return describe(v);
+}
+
+/** `found` is the text for the message (pass values through `describe`). */
+function fail(name: FieldName, field: string, expected: string, found: string): never {
+  throw new NapoodError(name(field), expected, found);
+}
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 65535;
+}
+
+function numberList(v: unknown): number[] | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return [v];
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as number[];
+  return undefined;
+}
+
+const KNOWN_FIELDS = ['preset', 'size', 'resize', 'mean', 'std', 'channels', 'channelOrder', 'layout', 'interpolation', 'resampler', 'maxValue'];
+
+type Draft = { -readonly [K in keyof Preprocess]?: Preprocess[K] };
+
+/**
+ * Apply a partial description (a parsed JSON object) on top of `base`, or of the preset it
+ * names, validating each field. `where` names the source in messages: with `where` = "prep.json"
+ * a bad size reads `prep.json: size: expected …, found …`.
+ */
+export function parsePreprocess(input: unknown, where = 'preprocessing', base?: Preprocess): Preprocess {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new NapoodError(where, 'a JSON object of preprocessing settings', describe(input));
+  }
+  return parseWith(input as Record<string, unknown>, (f) => `${where}: ${f}`, base);
+}
+
+function parseWith(o: Record<string, unknown>, name: FieldName, base: Preprocess | undefined): Preprocess {
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_FIELDS.includes(key)) fail(name, key, `one of the fields ${KNOWN_FIELDS.join(', ')}`, 'an unknown field');
+  }
+  let start: Partial<Preprocess> = base ?? {};
+  if (o.preset !== undefined) {
+    if (typeof o.preset !== 'string' || !Object.hasOwn(PRESETS, o.preset)) fail(name, 'preset', `one of ${Object.keys(PRESETS).join(', ')}`, show(o.preset));
+    start = PRESETS[o.preset]!;
+  }
+  const r: Draft = { ...BASE, ...start };
+
+  if (o.size !== undefined) {
+    const s = typeof o.size === 'number' ? [o.size, o.size] : o.size;
+    if (!Array.isArray(s) || (s.length !== 1 && s.length !== 2) || !s.every(positiveInt)) {
+      fail(name, 'size', 'a positive integer or [height, width] (at most 65535)', show(o.size));
+    }
+    r.size = s.length === 1 ? [s[0], s[0]] : [s[0], s[1]];
+  }
+  if (o.resize !== undefined) {
+    if (o.resize === null) delete r.resize;
+    else if (!positiveInt(o.resize)) fail(name, 'resize', 'a positive integer (the shorter side before the centre crop) or null', show(o.resize));
+    else r.resize = o.resize;
+  }
+  if (o.channels !== undefined) {
+    switch (o.channels) {
+      case 1: case 'gray': case 'grayscale': case 'l': r.channels = 1; break;
+      case 3: case 'rgb': r.channels = 3; r.channelOrder = 'rgb'; break;
+      case 'bgr': r.channels = 3; r.channelOrder = 'bgr'; break;
+      default: fail(name, 'channels', '1, 3, "gray", "rgb" or "bgr"', show(o.channels));
+    }
+  }
+  if (o.channelOrder !== undefined) {
+    if (o.channelOrder !== 'rgb' && o.channelOrder !== 'bgr') fail(name, 'channelOrder', '"rgb" or "bgr"', show(o.channelOrder));
+    r.channelOrder = o.channelOrder;
+  }
+  if (o.layout !== undefined) {
+    if (o.layout !== 'nchw' && o.layout !== 'nhwc') fail(name, 'layout', '"nchw" or "nhwc"', show(o.layout));
+    r.layout = o.layout;
+  }
+  if (o.interpolation !== undefined) {
+    if (!INTERPOLATIONS.includes(o.interpolation as Interpolation)) fail(name, 'interpolation', `one of ${INTERPOLATIONS.join(', ')}`, show(o.interpolation));
+    r.interpolation = o.interpolation as Interpolation;
+  }
+  if (o.resampler !== undefined) {
+    if (o.resampler !== 'pil' && o.resampler !== 'sharp') fail(name, 'resampler', '"pil" (exact Pillow) or "sharp" (libvips)', show(o.resampler));
+    r.resampler = o.resampler;
+  }
+  if (o.maxValue !== undefined) {
+    if (o.maxValue !== 1 && o.maxValue !== 255) fail(name, 'maxValue', '1 (values in [0, 1], torchvision) or 255', show(o.maxValue));
+    r.maxValue = o.maxValue;
+  }
+  for (const field of ['mean', 'std'] as const) {
+    if (o[field] === undefined) continue;
+    const list = numberList(o[field]);
+    if (!list) fail(name, field, 'a number or a non-empty list of finite numbers', show(o[field]));
+    if (field === 'std' && list.some((x) => x <= 0)) fail(name, field, 'positive values', show(o[field]));
+    r[field] = list;
+  }
+  return finish(r, name);
+}
+
+/** Fill what is still missing, broadcast single mean/std values and check the whole. */
+function finish(r: Draft, name: FieldName): Preprocess {
+  if (!r.size) fail(name, 'size', 'an output size (or a preset, or a model to take it from)', 'none');
+  if (!r.channels) fail(name, 'channels', '1 or 3 (or a preset, or a model to take it from)', 'none');
+  const c = r.channels;
+  const per = (field: 'mean' | 'std', dflt: number): number[] => {
+    const v = r[field] ?? [dflt];
+    if (v.length === 1) return new Array<number>(c).fill(v[0]!);
+    if (v.length !== c) fail(name, field, `1 or ${c} values (one per channel; channels = ${c})`, `${v.length} values ${describe(v)}`);
+    return [...v];
+  };
+  const mean = per('mean', 0);
+  const std = per('std', 1);
+  const crop = Math.max(r.size[0], r.size[1]);
+  if (r.resize !== undefined && r.resize < crop) {
+    fail(name, 'resize', `at least the crop size ${crop} (the shorter side is resized to it, then ${r.size[0]}×${r.size[1]} is cropped)`, show(r.resize));
+  }
+  const interpolation = r.interpolation ?? 'bilinear';
+  const resampler = r.resampler ?? 'pil';
+  if (resampler === 'sharp' && SHARP_KERNELS[interpolation] === undefined) {
+    fail(name, 'interpolation', `one of ${Object.keys(SHARP_KERNELS).join(', ')} with resampler "sharp"`, show(interpolation));
+  }
+  const size: readonly [number, number] = Object.freeze([r.size[0], r.size[1]] as [number, number]);
+  return Object.freeze({
+    size,
+    ...(r.resize !== undefined ? { resize: r.resize } : {}),
+    mean: Object.freeze(mean),
+    std: Object.freeze(std),
+    channels: c,
+    channelOrder: c === 1 ? 'rgb' : (r.channelOrder ?? 'rgb'),
+    layout: r.layout ?? 'nchw',
+    interpolation,
+    resampler,
+    maxValue: r.maxValue ?? 1,
+  });
+}
+
+/** libvips kernels used with `resampler: "sharp"`. */
+export const SHARP_KERNELS: Readonly<Partial<Record<Interpolation, 'nearest' | 'linear' | 'cubic' | 'lanczos3'>>> = {
+  nearest: 'nearest',
+  bilinear: 'linear',
+  bicubic: 'cubic',
+  lanczos: 'lanczos3',
+};
+
+/** Read and parse a JSON settings file (messages name the file and the field). */
+export function readPreprocessFile(file: string, base?: Preprocess): Preprocess {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new NapoodError(file, 'a readable JSON file of preprocessing settings', (e as NodeJS.ErrnoException).code ?? String(e));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new NapoodError(file, 'valid JSON', (e as Error).message);
+  }
+  return parsePreprocess(json, file, base);
+}
+
+/**
+ * Command-line flags as typed (keys = CLI option names), e.g. `--size 224 --resize 256
+ * --mean 0.485,0.456,0.406`.
+ */
+export interface PreprocessFlags {
+  readonly preset?: string;
+  /** A JSON settings file. */
+  readonly preprocess?: string;
+  /** "H" or "HxW". */
+  readonly size?: string;
+  /** A number, or "none" to drop a preset's resize. */
+  readonly resize?: string;
+  readonly mean?: string;
+  readonly std?: string;
+  readonly channels?: string;
+  readonly layout?: string;
+  readonly interpolation?: string;
+  readonly resampler?: string;
+  readonly 'max-value'?: string;
+}
+
+/** Option specs for the CLI (same shape as cli/args.ts `OptionSpec`; keys are the flag names). */
+export const PREPROCESS_OPTIONS = {
+  preset: { type: 'string', value: 'NAME', help: `preprocessing preset: ${Object.keys(PRESETS).join(', ')}` },
+  preprocess: { type: 'string', value: 'FILE', help: 'preprocessing settings as JSON (fields: preset, size, resize, mean, std, channels, channelOrder, layout, interpolation, resampler, maxValue)' },
+  size: { type: 'string', value: 'H[xW]', help: 'output size (default: the model input)' },
+  resize: { type: 'string', value: 'N', help: 'resize the shorter side to N, then centre-crop to --size (torchvision Resize(N) + CenterCrop)' },
+  mean: { type: 'string', value: 'M[,M,M]', help: 'per-channel mean of values in [0, 1] (default 0)' },
+  std: { type: 'string', value: 'S[,S,S]', help: 'per-channel std (default 1)' },
+  channels: { type: 'string', value: 'gray|rgb|bgr', help: 'colour of the model input (default: the model input)' },
+  layout: { type: 'string', value: 'nchw|nhwc', help: 'tensor layout (default nchw)' },
+  interpolation: { type: 'string', value: 'NAME', help: `resize filter: ${INTERPOLATIONS.join(', ')} (default bilinear, as torchvision)` },
+  resampler: { type: 'string', value: 'pil|sharp', help: 'pil: the exact pixels of Pillow/torchvision (default); sharp: libvips, faster, approximate' },
+  'max-value': { type: 'string', value: '1|255', help: 'scale pixels to [0, 1] (default, torchvision ToTensor) or [0, 255] before mean/std' },
+} as const;
+
+const FLAG_OF: Readonly<Record<string, string>> = { maxValue: '--max-value', channelOrder: '--channels' };
+const flagName: FieldName = (f) => FLAG_OF[f] ?? `--${f}`;
+
+function flagNumber(flag: string, v: string, integer: boolean): number {
+  const t = v.trim();
+  const n = Number(t);
+  if (t === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new NapoodError(flag, integer ? 'an integer' : 'a number', describe(v));
+  }
+  return n;
+}
+
+/**
+ * Settings from CLI flags. Start from `--preset`, else `--preprocess FILE`, else the model's
+ * input shape (`modelInput` = [C, H, W], see `preprocessForModel`); then each flag overrides its
+ * field. With a model input the result is checked against it (NCHW; for `--layout nhwc` the
+ * image shape [H, W, C] is compared with [H, W, C] of the model).
+ */
+export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonly number[]): Preprocess {
+  if (flags.preset !== undefined && flags.preprocess !== undefined) {
+    throw new NapoodError('--preset', 'either --preset or --preprocess, not both', `--preset ${flags.preset} and --preprocess ${flags.preprocess}`);
+  }
+  let base: Preprocess | undefined;
+  if (flags.preset !== undefined) {
+    base = Object.hasOwn(PRESETS, flags.preset) ? PRESETS[flags.preset] : undefined;
+    if (!base) throw new NapoodError('--preset', `one of ${Object.keys(PRESETS).join(', ')}`, describe(flags.preset));
+  } else if (flags.preprocess !== undefined) {
+    base = readPreprocessFile(flags.preprocess);
+  } else if (modelInput) {
+    base = preprocessForModel(modelInput);
+  }
+  const o: Record<string, unknown> = {};
+  if (flags.size !== undefined) o.size = flags.size.split(/[x×,]/).map((p) => flagNumber('--size', p, true));
+  if (flags.resize !== undefined) o.resize = flags.resize.trim() === 'none' ? null : flagNumber('--resize', flags.resize, true);
+  if (flags.mean !== undefined) o.mean = flags.mean.split(',').map((p) => flagNumber('--mean', p, false));
+  if (flags.std !== undefined) o.std = flags.std.split(',').map((p) => flagNumber('--std', p, false));
+  if (flags.channels !== undefined) {
+    const c = flags.channels.trim().toLowerCase();
+    o.channels = c === '1' ? 1 : c === '3' ? 3 : c;
+  }
+  if (flags.layout !== undefined) o.layout = flags.layout.trim().toLowerCase();
+  if (flags.interpolation !== undefined) o.interpolation = flags.interpolation.trim().toLowerCase();
+  if (flags.resampler !== undefined) o.resampler = flags.resampler.trim().toLowerCase();
+  if (flags['max-value'] !== undefined) o.maxValue = flagNumber('--max-value', flags['max-value'], false);
+  const pp = parseWith(o, flagName, base);
+  if (modelInput) {
+    const [c, h, w] = modelInput;
+    checkAgainstModel(pp, pp.layout === 'nchw' ? modelInput : [h!, w!, c!], 'preprocessing (--size, --channels, --layout)');
+  }
+  return pp;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry and pixel kernels
+
+export interface ResizeGeometry {
+  /** Size of the resized image before the crop. */
+  readonly resizeW: number;
+  readonly resizeH: number;
+  /** Crop window inside it. */
+  readonly left: number;
+  readonly top: number;
+  readonly outW: number;
+  readonly outH: number;
+}
+
+/** Python's round(): to nearest, ties to even. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d < 0.5) return f;
+  if (d > 0.5) return f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** torchvision Resize(resize) + CenterCrop(size), or Resize(size) when `resize` is absent. */
+export function resizeGeometry(width: number, height: number, pp: Pick<Preprocess, 'size' | 'resize'>): ResizeGeometry {
+  const [outH, outW] = pp.size;
+  if (pp.resize === undefined) return { resizeW: outW, resizeH: outH, left: 0, top: 0, outW, outH };
+  const r = pp.resize;
+  let resizeW: number;
+  let resizeH: number;
+  if (width <= height) {
+    resizeW = r;
+    resizeH = Math.trunc((r * height) / width);
+  } else {
+    resizeH = r;
+    resizeW = Math.trunc((r * width) / height);
+  }
+  // resize ≥ max(size) (checked when parsing), so the crop fits and torchvision pads nothing.
+  const top = roundHalfEven((resizeH - outH) / 2);
+  const left = roundHalfEven((resizeW - outW) / 2);
+  return { resizeW, resizeH, left, top, outW, outH };
+}
+
+/**
+ * Convert interleaved uint8 pixels between 1 and 3 channels as Pillow's `convert`:
+ * RGB → L with L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16, L → RGB by replication.
+ */
+export function convertChannels(pixels: Uint8Array, count: number, from: 1 | 3, to: 1 | 3): Uint8Array {
+  if (pixels.length !== count * from) throw new RangeError(`convertChannels: expected ${count * from} bytes, found ${pixels.length}`);
+  if (from === to) return pixels;
+  if (from === 3) {
+    const out = new Uint8Array(count);
+    for (let i = 0, p = 0; i < count; i++, p += 3) {
+      out[i] = (pixels[p]! * 19595 + pixels[p + 1]! * 38470 + pixels[p + 2]! * 7471 + 0x8000) >>> 16;
+    }
+    return out;
+  }
+  const out = new Uint8Array(count * 3);
+  for (let i = 0, p = 0; i < count; i++, p += 3) {
+    const v = pixels[i]!;
+    out[p] = v;
+    out[p + 1] = v;
+    out[p + 2] = v;
+  }
+  return out;
+}
+
+/**
+ * Pillow's CMYK → RGB (Convert.c `cmyk2rgb`, no colour management): with nk = 255 − K,
+ * R = nk − round(C · nk / 255) (MULDIV255), same for G from M and B from Y.
+ */
+export function cmykToRgb(pixels: Uint8Array, count: number): Uint8Array {
+  if (pixels.length !== count * 4) throw new RangeError(`cmykToRgb: expected ${count * 4} bytes, found ${pixels.length}`);
+  const out = new Uint8Array(count * 3);
+  for (let i = 0, p = 0, q = 0; i < count; i++, p += 4, q += 3) {
+    const nk = 255 - pixels[p + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = pixels[p + c]! * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      out[q + c] = v < 0 ? 0 : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Write one image (interleaved HWC uint8, `pp.channels` channels, pp.size) into `out` at
+ * `offset` as float32 in pp.layout, normalised as torchvision ToTensor + Normalize in float32:
+ * x = fl(fl(u / 255) − fl(mean)) / fl(std) (u itself when maxValue = 255). BGR order reverses
+ * the colour channels.
+ */
+export function normalizeInto(pixels: Uint8Array, pp: Preprocess, out: Float32Array, offset: number): void {
+  const [h, w] = pp.size;
+  const c = pp.channels;
+  const hw = h * w;
+  if (pixels.length !== hw * c) throw new RangeError(`normalizeInto: expected ${hw * c} bytes (${h}×${w}×${c}), found ${pixels.length}`);
+  if (offset < 0 || offset + hw * c > out.length) throw new RangeError(`normalizeInto: ${hw * c} values at ${offset} do not fit in ${out.length}`);
+  // Per channel: a 256-entry table (the value depends only on u), computed with float32 steps.
+  const table = new Float32Array(256 * c);
+  for (let k = 0; k < c; k++) {
+    const m = Math.fround(pp.mean[k]!);
+    const s = Math.fround(pp.std[k]!);
+    for (let u = 0; u < 256; u++) {
+      const t = pp.maxValue === 1 ? Math.fround(u / 255) : u;
+      table[k * 256 + u] = Math.fround(Math.fround(t - m) / s);
+    }
+  }
+  const bgr = c === 3 && pp.channelOrder === 'bgr';
+  for (let k = 0; k < c; k++) {
+    const src = bgr ? 2 - k : k;
+    const tb = k * 256;
+    if (pp.layout === 'nchw') {
+      const base = offset + k * hw;
+      for (let i = 0, p = src; i < hw; i++, p += c) out[base + i] = table[tb + pixels[p]!]!;
+    } else {
+      for (let i = 0, p = src, q = offset + k; i < hw; i++, p += c, q += c) out[q] = table[tb + pixels[p]!]!;
+    }
+  }
+}
