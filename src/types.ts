@@ -65,6 +65,18 @@ export type Params = Readonly<Record<string, number>>;
 /** Counters a method may raise while scoring (e.g. how many samples had S_X ≤ 0). */
 export type Diagnostics = Record<string, number>;
 
+/**
+ * What a model-backed source offers methods beyond the batch: runs that need the model itself
+ * (ODIN's input gradient). Implemented by the ONNX adapter; absent on feature dumps.
+ */
+export interface ModelAccess {
+  /**
+   * ODIN scores of n preprocessed inputs (batch.input): max softmax(f(x′)/T) with x′ the input
+   * perturbed by η against the gradient of the temperature-scaled cross-entropy.
+   */
+  odinScores(input: Float32Array, n: number, temperature: number, noise: number): Promise<Float64Array>;
+}
+
 /** Everything a method's `score` sees apart from the batch. */
 export interface ScoreContext<S = unknown> {
   readonly params: Params;
@@ -77,6 +89,8 @@ export interface ScoreContext<S = unknown> {
    * `changesLogits`) hand the changed N×K logits here as they compute them.
    */
   readonly onLogits?: (logits: Float32Array) => void;
+  /** The model the batches come from, when there is one (methods that need 'model'). */
+  readonly model?: ModelAccess;
 }
 
 /**

@@ -15,8 +15,9 @@ import type { Head } from '../types.js';
 import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
 import { progressLine } from './progress.js';
 import { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics } from './report.js';
-import { checkCompatible, openDumpSource, resolveHead, type OpenedSource } from './sources.js';
 import { dumpSpec, inspectSpec, runDump, runInspect } from './model-commands.js';
+import { SetContext, modelSetOptions, type CliSource } from './sets.js';
+import type { BatchSource } from '../core/pipeline.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -56,7 +57,7 @@ function readStateFile(path: string): Map<string, unknown> {
   return out;
 }
 
-async function prepare(specs: MethodSpec[], values: Values, head: Head | undefined, fitSource: OpenedSource | undefined, label: string): Promise<FittedMethod[]> {
+async function prepare(specs: MethodSpec[], values: Values, head: Head | undefined, fitSource: BatchSource | undefined, label: string): Promise<FittedMethod[]> {
   const statePath = stringOption(values, 'state');
   if (statePath) {
     const states = readStateFile(statePath);
@@ -72,11 +73,6 @@ async function prepare(specs: MethodSpec[], values: Values, head: Head | undefin
   }
 }
 
-function rowsOption(values: Values): number | undefined {
-  const n = intOption(values, 'batch-rows', 0, 1);
-  return n === 0 ? undefined : n;
-}
-
 function warnDiagnostics(result: MethodResult, set: string, n: number): void {
   const d = result.diagnostics;
   if (d.negativeActivations) process.stderr.write(`napood: warning: ${set}: ${d.negativeActivations} negative activations in featureMap (${result.spec.text} assumes post-ReLU maps)\n`);
@@ -90,15 +86,17 @@ function warnDiagnostics(result: MethodResult, set: string, n: number): void {
 const scoreSpec: CommandSpec = {
   name: 'score',
   summary: 'score every sample of a feature dump with one method',
-  usage: 'napood score --features DUMP --method SPEC [--fit TRAIN_DUMP | --state FILE] --out FILE.npy|FILE.csv',
+  usage: 'napood score --features DUMP --method SPEC [--fit TRAIN_DUMP | --state FILE] --out FILE.npy|FILE.csv\n       napood score --model MODEL.onnx --features IMAGES|X.npy --method SPEC [--fit IMAGES] [preprocessing] --out FILE.npy|FILE.csv',
   options: {
     features: { type: 'string', value: 'DUMP', help: 'feature dump: a .safetensors file or a directory of .npy files' },
     method: { type: 'string', value: 'SPEC', help: 'method with optional parameters, e.g. nap, nap:eps=1,p=2, nap-e:w=0.4, ash-s:p=95' },
     out: { type: 'string', value: 'FILE', help: 'scores: .npy (float64, shape [N]) or .csv (one score per line, with header)' },
     ...commonOptions,
+    ...modelSetOptions,
   },
   examples: [
     'napood score --features test.safetensors --method nap --out nap.npy',
+    'napood score --model resnet18.onnx --preset imagenet --features photos/ --method nap --out nap.csv',
     'napood score --features test/ --method react:p=90 --fit train/ --out react.csv',
   ],
 };
@@ -110,13 +108,13 @@ async function runScore(argv: string[]): Promise<number> {
   const ext = extname(out).toLowerCase();
   if (ext !== '.npy' && ext !== '.csv') throw new NapoodError('--out', 'a file name ending in .npy or .csv', JSON.stringify(out));
   const spec = parseMethodSpec(stringOption(values, 'method', true), '--method');
-  const rows = rowsOption(values);
-  const source = openDumpSource(features, '--features', rows);
-  const fitPath = stringOption(values, 'fit');
-  const train = fitPath ? openDumpSource(fitPath, '--fit', rows) : undefined;
+  const sets = await SetContext.create(values);
   try {
-    const head = resolveHead(stringOption(values, 'head'), [source, train]);
-    checkCompatible(head, [source, train]);
+    const fitPath = stringOption(values, 'fit');
+    const train = fitPath ? await sets.open(fitPath, '--fit', 'train') : undefined;
+    const source = await sets.open(features, '--features', 'features');
+    const head = sets.head();
+    sets.check(head);
     if (!stringOption(values, 'state')) checkSources([spec], [source], train, head);
     const [fitted] = await prepare([spec], values, head, train, 'fit');
     const progress = progressLine();
@@ -126,15 +124,27 @@ async function runScore(argv: string[]): Promise<number> {
     } finally {
       progress.done();
     }
+    sets.reportSummaries();
     const result = run.results[0];
-    warnDiagnostics(result, '--features', source.n);
-    if (ext === '.npy') writeNpy(out, result.scores, [result.scores.length], '--out');
-    else writeFileAtomic(out, Buffer.from(`score\n${Array.from(result.scores, (s) => String(s)).join('\n')}\n`), '--out');
+    warnDiagnostics(result, '--features', run.n);
+    if (ext === '.npy') {
+      writeNpy(out, result.scores, [result.scores.length], '--out');
+    } else if (run.paths) {
+      // Images: one row per decoded image, with its path (skipped images are listed on stderr).
+      const rows = Array.from(result.scores, (score, i) => `${csvField(run.paths![i])},${score}`);
+      writeFileAtomic(out, Buffer.from(`path,score\n${rows.join('\n')}\n`), '--out');
+    } else {
+      writeFileAtomic(out, Buffer.from(`score\n${Array.from(result.scores, (x) => String(x)).join('\n')}\n`), '--out');
+    }
     return 0;
   } finally {
-    source.dump.close();
-    train?.dump.close();
+    await sets.close();
   }
+}
+
+/** A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +154,7 @@ async function runScore(argv: string[]): Promise<number> {
 const evalSpec: CommandSpec = {
   name: 'eval',
   summary: 'evaluate methods on ID vs OOD dumps and print the paper\'s table (FPR95, AUROC per OOD set, average)',
-  usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]',
+  usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]\n       napood eval --model MODEL.onnx --id IMAGES --ood NAME=IMAGES […] --methods … [--fit IMAGES] [preprocessing]   (IMAGES: files, a folder, @list.txt or an NCHW .npy)',
   options: {
     id: { type: 'string', value: 'DUMP', help: 'in-distribution test features' },
     ood: { type: 'string', multiple: true, value: 'NAME=DUMP', help: 'an OOD set (repeat for each set)' },
@@ -155,8 +165,10 @@ const evalSpec: CommandSpec = {
     bootstrap: { type: 'string', value: 'N', help: 'bootstrap replicates for 95% intervals of FPR95 and AUROC (default 1000; 0 = none)' },
     seed: { type: 'string', value: 'S', help: 'bootstrap seed (default 0)' },
     ...commonOptions,
+    ...modelSetOptions,
   },
   examples: [
+    'napood eval --model resnet18.onnx --preset imagenet --id val/ --ood textures=dtd/ --fit train/ --methods nap,energy,react,odin',
     'napood eval --id id.safetensors --ood svhn=svhn.safetensors --ood lsun=lsun.safetensors --methods nap,energy,nap-e:w=0.4',
     'napood eval --id id/ --ood textures=tex/ --methods react,dice,nap-r --fit train/ --json report.json',
   ],
@@ -202,17 +214,16 @@ async function runEval(argv: string[]): Promise<number> {
   const bootstrap = intOption(values, 'bootstrap', 1000, 0);
   const seed = intOption(values, 'seed', 0, 0);
   const jsonPath = stringOption(values, 'json');
-  const rows = rowsOption(values);
-  const opened: OpenedSource[] = [];
+  const sets = await SetContext.create(values);
   try {
-    const id = openDumpSource(idPath, '--id', rows);
-    opened.push(id);
-    const oods = oodList.map((o) => { const s = openDumpSource(o.path, `--ood ${o.name}`, rows); opened.push(s); return { ...o, source: s }; });
+    // The ID-train set first: with a model its class folders define the label order.
     const fitPath = stringOption(values, 'fit');
-    const train = fitPath ? openDumpSource(fitPath, '--fit', rows) : undefined;
-    if (train) opened.push(train);
-    const head = resolveHead(stringOption(values, 'head'), [id, train, ...oods.map((o) => o.source)]);
-    checkCompatible(head, opened);
+    const train = fitPath ? await sets.open(fitPath, '--fit', 'train') : undefined;
+    const id = await sets.open(idPath, '--id', 'id');
+    const oods: { name: string; path: string; source: CliSource }[] = [];
+    for (const o of oodList) oods.push({ ...o, source: await sets.open(o.path, `--ood ${o.name}`, 'ood') });
+    const head = sets.head();
+    sets.check(head);
     if (!stringOption(values, 'state')) checkSources(specs, [id, ...oods.map((o) => o.source)], train, head);
     const fitted = await prepare(specs, values, head, train, 'fit');
     const progress = progressLine();
@@ -224,6 +235,7 @@ async function runEval(argv: string[]): Promise<number> {
     } finally {
       progress.done();
     }
+    sets.reportSummaries();
     const methods: MethodReport[] = fitted.map((f, i) => {
       const idScores = idRun.results[i].scores;
       const results: Record<string, SetMetrics> = {};
@@ -245,8 +257,9 @@ async function runEval(argv: string[]): Promise<number> {
     const report: EvalReport = {
       napood: VERSION,
       units: 'percent',
-      id: { path: idPath, n: id.n, ...(idRun.accuracy && idRun.accuracy.total > 0 ? { accuracy: (100 * idRun.accuracy.correct) / idRun.accuracy.total } : {}) },
-      ood: oods.map((o) => ({ name: o.name, path: o.path, n: o.source.n })),
+      ...(sets.model ? { model: sets.model.info.file } : {}),
+      id: { path: idPath, n: idRun.n, ...(idRun.accuracy && idRun.accuracy.total > 0 ? { accuracy: (100 * idRun.accuracy.correct) / idRun.accuracy.total } : {}) },
+      ood: oods.map((o, j) => ({ name: o.name, path: o.path, n: oodRuns[j].n })),
       ...(bootstrap > 0 ? { bootstrap: { iterations: bootstrap, seed, confidence: 0.95 } } : {}),
       methods,
     };
@@ -268,7 +281,7 @@ async function runEval(argv: string[]): Promise<number> {
     if (mdPath) writeFileAtomic(mdPath, Buffer.from(markdownTable(report)), '--md');
     return 0;
   } finally {
-    for (const s of opened) s.dump.close();
+    await sets.close();
   }
 }
 
@@ -279,36 +292,43 @@ async function runEval(argv: string[]): Promise<number> {
 const fitSpec: CommandSpec = {
   name: 'fit',
   summary: 'fit the ID statistics of methods once and save them as JSON (reuse with --state)',
-  usage: 'napood fit --fit TRAIN_DUMP --methods SPEC,SPEC,… --out STATE.json',
+  usage: 'napood fit --fit TRAIN_DUMP --methods SPEC,SPEC,… --out STATE.json\n       napood fit --model MODEL.onnx --fit IMAGES --methods SPEC,SPEC,… [preprocessing] --out STATE.json',
   options: {
     fit: commonOptions.fit,
     methods: { type: 'string', value: 'LIST', help: 'comma-separated method specs to fit' },
     out: { type: 'string', value: 'FILE', help: 'state file (JSON)' },
     head: commonOptions.head,
     'batch-rows': commonOptions['batch-rows'],
+    ...modelSetOptions,
   },
-  examples: ['napood fit --fit train.safetensors --methods react,dice,knn:k=50 --out state.json'],
+  examples: [
+    'napood fit --fit train.safetensors --methods react,dice,knn:k=50 --out state.json',
+    'napood fit --model resnet18.onnx --preset imagenet --fit train/ --methods react,mahalanobis --out state.json',
+  ],
 };
 
 async function runFit(argv: string[]): Promise<number> {
   const values = parseCommand(fitSpec, argv);
-  const train = openDumpSource(stringOption(values, 'fit', true), '--fit', rowsOption(values));
   const out = stringOption(values, 'out', true);
+  const fitPath = stringOption(values, 'fit', true);
+  const specs = parseMethodList(stringOption(values, 'methods', true), '--methods');
+  const sets = await SetContext.create(values);
   try {
-    const specs = parseMethodList(stringOption(values, 'methods', true), '--methods');
-    const head = resolveHead(stringOption(values, 'head'), [train]);
-    checkCompatible(head, [train]);
+    const train = await sets.open(fitPath, '--fit', 'train');
+    const head = sets.head();
+    sets.check(head);
     checkSources(specs, [], train, head);
+    if (!specs.some((s) => s.def.fit)) throw new NapoodError('--methods', 'at least one method with a fit step (mahalanobis, react, dice, knn, vim, nap-r, nap-d)', specs.map((s) => s.text).join(','));
     const fitted = await prepare(specs, { ...values, state: undefined }, head, train, 'fit');
+    sets.reportSummaries();
     const file: StateFile = {
       napood: 1,
       methods: fitted.filter((f) => f.spec.def.fit).map((f) => ({ spec: f.spec.text, name: f.spec.name, params: { ...f.spec.params }, state: encodeState(f.state) })),
     };
-    if (file.methods.length === 0) throw new NapoodError('--methods', 'at least one method with a fit step (mahalanobis, react, dice, knn, vim, nap-r, nap-d)', specs.map((s) => s.text).join(','));
     writeFileAtomic(out, Buffer.from(JSON.stringify(file) + '\n'), '--out');
     return 0;
   } finally {
-    train.dump.close();
+    await sets.close();
   }
 }
 

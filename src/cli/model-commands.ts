@@ -4,26 +4,9 @@
 import { NapoodError } from '../errors.js';
 import { openSafetensorsStream } from '../io/safetensors-stream.js';
 import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
-import { inputArraySource, inspectReport, inspectText, openModel, type ModelSource } from './model.js';
+import { inspectReport, inspectText, openModel, type ModelSource } from './model.js';
 import { progressLine } from './progress.js';
-import type { OnnxClassifier } from '../onnx/adapter.js';
-
-export const modelOptions = {
-  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt) or preprocessed NCHW .npy tensors' },
-  'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
-  'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
-  threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
-} as const;
-
-export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
-  const threads = intOption(values, 'threads', 0, 0);
-  const layers = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
-  return openModel(stringOption(values, 'model', true), {
-    featureLayer: stringOption(values, 'feature-layer'),
-    layers,
-    threads: threads > 0 ? threads : undefined,
-  });
-}
+import { SetContext, modelOptions, modelSetOptions } from './sets.js';
 
 // ---------------------------------------------------------------------------------------------
 // inspect
@@ -60,17 +43,14 @@ export async function runInspect(argv: string[]): Promise<number> {
 export const dumpSpec: CommandSpec = {
   name: 'dump',
   summary: 'run an ONNX model over images (or a preprocessed tensor) and write a feature dump (.safetensors)',
-  usage: 'napood dump --model MODEL (--images PATH … | --input X.npy [--labels Y.npy]) [--layers NAME,…] --out DUMP.safetensors',
+  usage: 'napood dump --model MODEL (--images PATH [--images PATH …] | --input X.npy [--labels Y.npy]) [--layers NAME,…] [preprocessing] --out DUMP.safetensors',
   options: {
-    model: modelOptions.model,
-    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders (a folder per class gives labels) or @list.txt' },
+    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders (a folder per class gives labels) or @list.txt (repeat for more)' },
     input: { type: 'string', value: 'X.npy', help: 'an already-preprocessed NCHW float32 tensor' },
     labels: { type: 'string', value: 'Y.npy', help: 'labels for --input (1-D, N)' },
     layers: { type: 'string', multiple: true, value: 'NAME,…', help: 'more tensors to save (e.g. for multi-layer NAP); napood inspect lists candidates' },
     out: { type: 'string', value: 'FILE', help: 'the dump to write (.safetensors)' },
-    'feature-layer': modelOptions['feature-layer'],
-    'batch-size': modelOptions['batch-size'],
-    threads: modelOptions.threads,
+    ...modelSetOptions,
   },
   examples: [
     'napood dump --model resnet18.onnx --images val/ --out val.safetensors',
@@ -78,30 +58,23 @@ export const dumpSpec: CommandSpec = {
   ],
 };
 
-/** Open the set an option names as a model-backed source (images later; .npy tensors now). */
-export type SetOpener = (model: OnnxClassifier, paths: string[], argument: string, values: Values) => Promise<ModelSource>;
-
-export const openInputSet: SetOpener = async (model, paths, argument, values) => {
-  const batchSize = intOption(values, 'batch-size', 32, 1);
-  if (paths.length === 1 && paths[0].toLowerCase().endsWith('.npy')) {
-    return inputArraySource(model, paths[0], argument, batchSize, stringOption(values, 'labels'));
-  }
-  throw new NapoodError(argument, 'a preprocessed NCHW .npy tensor', paths.join(' '));
-};
-
-export async function runDump(argv: string[], openSet: SetOpener = openInputSet): Promise<number> {
+export async function runDump(argv: string[]): Promise<number> {
   const values = parseCommand(dumpSpec, argv);
   const out = stringOption(values, 'out', true);
   if (!out.toLowerCase().endsWith('.safetensors')) throw new NapoodError('--out', 'a file name ending in .safetensors', JSON.stringify(out));
+  stringOption(values, 'model', true);
   const images = listOption(values, 'images');
   const input = stringOption(values, 'input');
   if ((images.length > 0) === (input !== undefined)) throw new NapoodError('--images / --input', 'exactly one of them', images.length ? 'both' : 'neither');
-  const model = await openModelFrom(values);
-  const source = await openSet(model, input ? [input] : images, input ? '--input' : '--images', values);
-  const writer = openSafetensorsStream(out, '--out');
+  const sets = await SetContext.create(values);
+  const model = sets.model!;
+  let source: ModelSource | undefined;
+  let writer: ReturnType<typeof openSafetensorsStream> | undefined;
   const progress = progressLine();
-  const report = progress.update('dump');
   try {
+    source = await sets.openModelInput(input ? [input] : images, input ? '--input' : '--images', 'features', stringOption(values, 'labels'));
+    writer = openSafetensorsStream(out, '--out');
+    const report = progress.update('dump');
     const info = model.info;
     const [c, h, w] = info.featureShape;
     writer.addTensor('featureMap', 'F32', [c, h, w]);
@@ -109,6 +82,7 @@ export async function runDump(argv: string[], openSet: SetOpener = openInputSet)
     writer.addTensor('logits', 'F32', [info.numClasses]);
     const withLabels = source.has('labels');
     if (withLabels) writer.addTensor('labels', 'I64', []);
+    const paths: string[] = [];
     let declaredExtras = false;
     let done = 0;
     for await (const batch of source.batches()) {
@@ -121,6 +95,7 @@ export async function runDump(argv: string[], openSet: SetOpener = openInputSet)
       writer.write('logits', batch.logits!.data);
       if (withLabels) writer.write('labels', batch.labels ?? new Int32Array(batch.n).fill(-1));
       for (const [name, t] of Object.entries(batch.extra)) writer.write(name, t.data);
+      if (batch.paths) paths.push(...batch.paths);
       done += batch.n;
       report(done, source.n, 'forward');
     }
@@ -130,15 +105,24 @@ export async function runDump(argv: string[], openSet: SetOpener = openInputSet)
       writer.addTensor('head.bias', 'F32', []);
       writer.write('head.bias', model.head.linear.bias);
     }
-    writer.commit({ napood: 'dump', model: info.file, featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits });
+    progress.done();
+    const summary = source.summary?.();
+    if (summary) process.stderr.write(summary + '\n');
+    const metadata: Record<string, string> = {
+      napood: 'dump', model: info.file, featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits,
+    };
+    // Which image each row holds, and the class names of the labels (safetensors metadata is text).
+    if (paths.length === done) metadata.paths = JSON.stringify(paths);
+    if (source.classes && source.classes.length > 0) metadata.classes = JSON.stringify(source.classes);
+    writer.commit(metadata);
     return 0;
   } catch (err) {
-    writer.abort();
+    writer?.abort();
     throw err;
   } finally {
     progress.done();
-    source.close();
-    await model.release();
+    source?.close();
+    await sets.close();
   }
 }
 

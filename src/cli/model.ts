@@ -4,12 +4,19 @@
  * once per batch and every method scores that batch; multi-pass fits replay cached pooled
  * features instead of running the model again.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NapoodError, shapeString } from '../errors.js';
 import type { BatchSource, Field } from '../core/pipeline.js';
+import { openDump, type Dump } from '../io/dump.js';
 import { readNpyHeader, npyTensor } from '../io/npy.js';
+import { openSafetensorsStream } from '../io/safetensors-stream.js';
 import { TensorReader, rowElements } from '../io/tensor.js';
+import { expandImageInputs, imageBatches, type ImageList, type LoadStats, type Preprocess } from '../images/index.js';
 import { loadOnnxModel, type OnnxClassifier } from '../onnx/adapter.js';
-import type { FeatureBatch } from '../types.js';
+import { createOdinScorer, type OdinScorer } from '../onnx/odin.js';
+import type { FeatureBatch, ModelAccess } from '../types.js';
 
 export interface ModelChoices {
   readonly featureLayer?: string;
@@ -64,8 +71,45 @@ export interface ModelBatch extends FeatureBatch {
 }
 
 export interface ModelSource extends BatchSource {
-  batches(): AsyncIterable<ModelBatch>;
+  batches(fields?: readonly Field[]): AsyncIterable<ModelBatch>;
   close(): void;
+  /** After a full pass: a line for stderr about skipped or converted images (undefined: nothing to say). */
+  summary?(): string | undefined;
+  /** Class names of the labels, when folders or lists gave them. */
+  readonly classes?: readonly string[];
+}
+
+/**
+ * The model's part of a run for methods that need the model itself (ODIN's input perturbation).
+ * A gradient model is built once per (T, η) and reused for every batch; `std` is the input
+ * normalisation std per channel (η is in [0, 1]-pixel units, as in the ODIN code).
+ */
+export interface ModelAccessHandle extends ModelAccess {
+  release(): Promise<void>;
+}
+
+export function modelAccess(model: OnnxClassifier, std: readonly number[] | undefined, threads: number | undefined): ModelAccessHandle {
+  const scorers = new Map<string, Promise<OdinScorer>>();
+  return {
+    async odinScores(input, n, temperature, noise) {
+      if (!std) {
+        throw new NapoodError('odin', 'the normalisation std of the model input, to express η in pixel units: --std S[,S,S] or --preset (or images, whose preprocessing gives it)', 'a preprocessed tensor and no --std');
+      }
+      const key = `${temperature}/${noise}`;
+      let scorer = scorers.get(key);
+      if (!scorer) {
+        scorer = createOdinScorer(model, { temperature, noise, std, threads });
+        scorers.set(key, scorer);
+      }
+      return (await scorer).scores(input, n);
+    },
+    async release() {
+      for (const s of scorers.values()) {
+        try { await (await s).release(); } catch { /* creation failed: nothing to release */ }
+      }
+      scorers.clear();
+    },
+  };
 }
 
 function batchFromRun(r: Awaited<ReturnType<OnnxClassifier['run']>>, labels: Int32Array | undefined, input: Float32Array, paths?: readonly string[]): ModelBatch {
@@ -73,7 +117,7 @@ function batchFromRun(r: Awaited<ReturnType<OnnxClassifier['run']>>, labels: Int
 }
 
 /** A preprocessed NCHW float32 tensor in a .npy file, run through the model in batches. */
-export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string): ModelSource {
+export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string, access?: ModelAccess): ModelSource {
   const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
   const chw = model.info.inputChw;
   if (t.shape.length !== 4 || t.shape[1] !== chw[0] || t.shape[2] !== chw[1] || t.shape[3] !== chw[2]) {
@@ -95,7 +139,7 @@ export function inputArraySource(model: OnnxClassifier, npyPath: string, argumen
   return {
     label: `${argument} ${npyPath}`,
     n,
-    hasModel: true,
+    model: access,
     head: model.head,
     has: (field: Field) => field === 'labels' ? labels !== undefined : field === 'pooled' ? model.info.pooled !== undefined : true,
     async *batches() {
@@ -107,5 +151,136 @@ export function inputArraySource(model: OnnxClassifier, npyPath: string, argumen
       }
     },
     close: () => reader.close(),
+  };
+}
+
+export interface ImageSetOptions {
+  readonly pp: Preprocess;
+  readonly batchSize: number;
+  /** Labels from class folders / lists ('auto') or none (OOD sets). */
+  readonly labels: 'auto' | 'none';
+  /** Class names in label order, shared with another set (ID train and ID test). */
+  readonly classes?: readonly string[];
+  readonly channelMismatch?: 'convert' | 'skip' | 'error';
+  readonly access?: ModelAccess;
+  /** Images decoded at the same time (default 4). */
+  readonly concurrency?: number;
+}
+
+/**
+ * Image files, folders (a folder per class gives labels) or @lists, decoded and preprocessed in
+ * batches and run through the model. Images that cannot be decoded are reported on stderr by
+ * path and skipped (so `n` is an upper bound); `summary()` gives the count after a pass.
+ */
+export async function imageSetSource(model: OnnxClassifier, inputs: readonly string[], argument: string, opts: ImageSetOptions): Promise<ModelSource> {
+  const list: ImageList = await expandImageInputs(inputs, { argument, labels: opts.labels, classes: opts.classes });
+  const k = model.info.numClasses;
+  if (list.classes.length > k) {
+    throw new NapoodError(argument, `at most ${k} class folders or list labels (the model has ${k} classes)`, `${list.classes.length}: ${list.classes.slice(0, 5).join(', ')}${list.classes.length > 5 ? ', …' : ''}`);
+  }
+  const withLabels = list.items.some((it) => it.label >= 0);
+  let stats: LoadStats | undefined;
+  const ignoredNote = list.ignored.length ? `; ${list.ignored.length} non-image file${list.ignored.length === 1 ? '' : 's'} left out (first: ${list.ignored[0]})` : '';
+  const unknownNote = list.unknownClasses.length ? `; class folders not among the ID classes, labelled −1: ${list.unknownClasses.join(', ')}` : '';
+  return {
+    label: `${argument} ${inputs.join(' ')}`,
+    n: list.items.length,
+    mayShrink: true,
+    model: opts.access,
+    head: model.head,
+    classes: list.classes,
+    has: (field: Field) => field === 'labels' ? withLabels : field === 'pooled' ? model.info.pooled !== undefined : true,
+    async *batches() {
+      stats = { loaded: 0, skipped: 0, converted: 0 };
+      const gen = imageBatches(list.items, opts.pp, {
+        batchSize: opts.batchSize,
+        concurrency: opts.concurrency,
+        channelMismatch: opts.channelMismatch,
+        stats,
+        argument,
+        onSkip: (path, reason) => process.stderr.write(`napood: ${argument}: skipped ${path}: ${reason}\n`),
+      });
+      for await (const b of gen) {
+        const r = await model.run(b.data, b.n);
+        yield batchFromRun(r, withLabels ? b.labels : undefined, b.data, b.paths);
+      }
+    },
+    summary() {
+      if (!stats) return undefined;
+      const parts: string[] = [];
+      if (stats.skipped) parts.push(`${stats.skipped} of ${list.items.length} images skipped (listed above)`);
+      if (stats.converted) parts.push(`${stats.converted} image${stats.converted === 1 ? '' : 's'} converted to ${opts.pp.channels === 1 ? 'grayscale' : 'RGB'} to match the model input`);
+      const text = parts.join('; ') + ignoredNote + unknownNote;
+      return text ? `napood: ${argument}: ${text.replace(/^; /, '')}` : undefined;
+    },
+    close: () => undefined,
+  };
+}
+
+/**
+ * A model source that can be read several times without running the model again: the first
+ * pass runs the model and keeps the fields it yields (pooled features, logits, labels: not the
+ * feature map) in a temporary .safetensors file; later passes read that file. Used for the ID-train
+ * set, whose fits may make several passes (ReAct, ViM). Memory stays bounded; the file is removed
+ * by close().
+ */
+export function replayableSource(inner: ModelSource): ModelSource {
+  const CACHEABLE: readonly Field[] = ['pooled', 'logits', 'labels'];
+  let dir: string | undefined;
+  let cache: { dump: Dump; fields: readonly Field[] } | undefined;
+  const cleanup = () => {
+    cache?.dump.close();
+    cache = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  };
+  return {
+    ...inner,
+    get n() { return cache ? cache.dump.n : inner.n; },
+    async *batches(fields: readonly Field[] = ['featureMap', 'pooled', 'logits', 'labels']) {
+      if (cache && fields.every((f) => cache!.fields.includes(f))) {
+        for (const b of cache.dump.batches({ fields: [...fields] })) yield { ...b, extra: {} };
+        return;
+      }
+      const keep = fields.filter((f) => CACHEABLE.includes(f) && inner.has(f));
+      if (keep.length !== fields.length || cache) {
+        // A feature map is too large to keep: run the model again.
+        yield* inner.batches(fields);
+        return;
+      }
+      dir = mkdtempSync(join(tmpdir(), 'napood-replay-'));
+      const file = join(dir, 'train.safetensors');
+      const writer = openSafetensorsStream(file, inner.label);
+      let declared = false;
+      let committed = false;
+      try {
+        for await (const b of inner.batches(fields)) {
+          if (!declared) {
+            if (keep.includes('pooled')) writer.addTensor('pooled', 'F32', [b.pooled!.c]);
+            if (keep.includes('logits')) writer.addTensor('logits', 'F32', [b.logits!.k]);
+            if (keep.includes('labels')) writer.addTensor('labels', 'I64', []);
+            declared = true;
+          }
+          if (keep.includes('pooled')) writer.write('pooled', b.pooled!.data);
+          if (keep.includes('logits')) writer.write('logits', b.logits!.data);
+          if (keep.includes('labels')) writer.write('labels', b.labels ?? new Int32Array(b.n).fill(-1));
+          yield b;
+        }
+        writer.commit({ napood: 'replay cache' });
+        committed = true;
+      } finally {
+        // An error or an early stop by the consumer: no cache, nothing left behind.
+        if (!committed) {
+          writer.abort();
+          cleanup();
+        }
+      }
+      cache = { dump: openDump(file, { argument: inner.label }), fields: keep };
+    },
+    summary: () => inner.summary?.(),
+    close: () => {
+      cleanup();
+      inner.close();
+    },
   };
 }

@@ -7,7 +7,7 @@
  * images, or arrays in memory.
  */
 import { NapoodError } from '../errors.js';
-import type { Diagnostics, FeatureBatch, Head, Need } from '../types.js';
+import type { Diagnostics, FeatureBatch, Head, ModelAccess, Need } from '../types.js';
 import type { MethodSpec } from './spec.js';
 
 export type Field = 'featureMap' | 'pooled' | 'logits' | 'labels';
@@ -15,12 +15,14 @@ export type Field = 'featureMap' | 'pooled' | 'logits' | 'labels';
 export interface BatchSource {
   /** For messages: the argument and path, e.g. `--id run/id.safetensors`. */
   readonly label: string;
+  /** Rows; an upper bound when `mayShrink` (images that cannot be decoded are skipped). */
   readonly n: number;
+  readonly mayShrink?: boolean;
   has(field: Field): boolean;
   batches(fields: readonly Field[]): Iterable<FeatureBatch> | AsyncIterable<FeatureBatch>;
   readonly head?: Head;
-  /** True when batches come from a model that can run input-gradient methods (ODIN). */
-  readonly hasModel?: boolean;
+  /** The model batches come from, for methods that need it (ODIN's input gradient). */
+  readonly model?: ModelAccess;
 }
 
 /** Everything a method needs with these parameters. */
@@ -42,7 +44,11 @@ export interface MethodResult {
 }
 
 export interface ScoreRun {
+  /** Rows scored (fewer than source.n when a source skipped rows it could not read). */
+  readonly n: number;
   readonly results: MethodResult[];
+  /** Where each row came from, when the source knows (image paths). */
+  readonly paths?: string[];
   /** Accuracy of the unchanged logits, when labels and logits are known. */
   readonly accuracy?: { correct: number; total: number };
 }
@@ -80,7 +86,7 @@ function fieldsFor(needs: readonly Need[], source: BatchSource, head: Head | und
         if (!head?.linear) throw new NapoodError(source.label, `a single linear classifier head (needed by ${who})`, head ? 'a head that is not one linear layer' : 'no head');
         break;
       case 'model':
-        if (!source.hasModel) throw new NapoodError(who, 'a model to take input gradients from (--model); on feature dumps use the temperature-only variant, e.g. odin:noise=0', 'feature dumps');
+        if (!source.model) throw new NapoodError(who, 'a model to take input gradients from (--model); on feature dumps use the temperature-only variant, e.g. odin:noise=0', 'feature dumps');
         break;
     }
   }
@@ -155,12 +161,13 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
   const wantLogits = needs.has('logits') || Boolean(baseAccuracy);
 
   const results = methods.map((m) => ({
-    spec: m.spec,
+    spec: m.spec as MethodSpec,
     scores: new Float64Array(source.n),
     diagnostics: {} as Diagnostics,
     accuracy: m.spec.def.changesLogits && withLabels ? { correct: 0, total: 0 } : undefined,
   }));
   const base = baseAccuracy ? { correct: 0, total: 0 } : undefined;
+  const paths: string[] = [];
   let offset = 0;
   for await (const raw of source.batches(fields)) {
     const batch = await completeBatch(raw, wantLogits, head);
@@ -171,15 +178,20 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
       const labels = batch.labels;
       const accuracy = r.accuracy;
       const onLogits = accuracy && labels ? (logits: Float32Array) => countCorrect(logits, head!.k, labels, accuracy) : undefined;
-      const ctx = { params: m.spec.params, state: m.state, head, diagnostics: r.diagnostics, onLogits };
+      const ctx = { params: m.spec.params, state: m.state, head, diagnostics: r.diagnostics, onLogits, model: source.model };
       const scores = await m.spec.def.score(batch, ctx);
       if (scores.length !== batch.n) throw new Error(`${m.spec.text} returned ${scores.length} scores for ${batch.n} rows`);
       r.scores.set(scores, offset);
     }
     if (base && batch.labels && batch.logits) countCorrect(batch.logits.data, batch.logits.k, batch.labels, base);
+    const batchPaths = (batch as { paths?: readonly string[] }).paths;
+    if (batchPaths) paths.push(...batchPaths);
     offset += batch.n;
     progress?.(offset, source.n, 'score');
   }
-  if (offset !== source.n) throw new NapoodError(source.label, `${source.n} rows`, `${offset} rows`);
-  return { results, accuracy: base };
+  if (offset !== source.n) {
+    if (!source.mayShrink) throw new NapoodError(source.label, `${source.n} rows`, `${offset} rows`);
+    for (const r of results) r.scores = r.scores.slice(0, offset);
+  }
+  return { n: offset, results, accuracy: base, ...(paths.length === offset ? { paths } : {}) };
 }

@@ -6,8 +6,9 @@
  *   S_ODIN(x) = max_k softmax(f(x') / T)_k
  *
  * Needs: logits; the input perturbation (η > 0) also needs the model's input gradient, which only
- * the model adapter can give. On feature dumps only the temperature part runs, and the user must
- * ask for it explicitly with `odin:noise=0` — napood never silently drops the perturbation.
+ * the model adapter can give (ctx.model, over batch.input: see onnx/odin.ts for the gradient). On
+ * feature dumps only the temperature part runs, and the user must ask for it explicitly with
+ * `odin:noise=0` — napood never silently drops the perturbation.
  * Defaults: T = 1000, η = 0.0014.
  */
 import { NapoodError } from '../errors.js';
@@ -27,6 +28,7 @@ export const odin: MethodDefinition<undefined> = {
   needsFor: (params) => (params.noise !== 0 ? ['logits', 'model'] : ['logits']),
   score(batch, ctx) {
     if (ctx.params.noise !== 0) {
+      if (ctx.model && batch.input) return ctx.model.odinScores(batch.input, batch.n, ctx.params.t, ctx.params.noise);
       throw new NapoodError(
         'odin:noise',
         'noise=0 on feature dumps (the input perturbation needs the model\'s gradient: use --model), e.g. --methods odin:noise=0',

@@ -1,0 +1,206 @@
+/**
+ * The data sets of a command (`--features`, `--id`, `--ood`, `--fit`) as pipeline sources.
+ *
+ * Without `--model` every set is a feature dump. With `--model MODEL.onnx` every set is model
+ * input instead: image files, folders (a folder per class gives labels, in sorted folder order as
+ * torchvision's ImageFolder), `@list.txt` files, or one preprocessed NCHW float32 `.npy` tensor;
+ * each set runs through the model once, and all methods score the same forward pass.
+ *
+ * Class labels: the ID-train set's class folders (or `--classes FILE`) define label order, and the
+ * ID test set is mapped through them, so a test set holding only some classes keeps the model's
+ * indices. OOD sets carry no labels.
+ */
+import { readFileSync } from 'node:fs';
+import { NapoodError } from '../errors.js';
+import type { BatchSource } from '../core/pipeline.js';
+import type { Dump } from '../io/dump.js';
+import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type PreprocessFlags } from '../images/index.js';
+import type { OnnxClassifier } from '../onnx/adapter.js';
+import type { Head } from '../types.js';
+import { intOption, listOption, stringOption, type Values } from './args.js';
+import { imageSetSource, inputArraySource, modelAccess, openModel, replayableSource, type ModelAccessHandle, type ModelSource } from './model.js';
+import { checkCompatible, openDumpSource, resolveHead, type OpenedSource } from './sources.js';
+
+export type SetRole = 'id' | 'ood' | 'train' | 'features';
+
+export interface CliSource extends BatchSource {
+  close(): void;
+  /** A line for stderr after a pass (skipped or converted images). */
+  summary?(): string | undefined;
+  /** The dump behind the source (feature-dump sets only). */
+  readonly dump?: Dump;
+}
+
+export const modelOptions = {
+  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt) or preprocessed NCHW .npy tensors' },
+  'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
+  'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
+  threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
+} as const;
+
+export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
+  const threads = intOption(values, 'threads', 0, 0);
+  const layers = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
+  return openModel(stringOption(values, 'model', true), {
+    featureLayer: stringOption(values, 'feature-layer'),
+    layers,
+    threads: threads > 0 ? threads : undefined,
+  });
+}
+
+/** Options that turn sets into model input (score / eval / fit share them). */
+export const modelSetOptions = {
+  model: modelOptions.model,
+  'feature-layer': modelOptions['feature-layer'],
+  'batch-size': modelOptions['batch-size'],
+  threads: modelOptions.threads,
+  classes: { type: 'string', value: 'FILE', help: 'with --model: class names in the model\'s output order, one per line (class folders are mapped through it)' },
+  'channel-mismatch': { type: 'string', value: 'convert|skip|error', help: 'with --model: images whose channel count differs from the model input (default convert, as PIL convert; counted on stderr)' },
+  ...PREPROCESS_OPTIONS,
+} as const;
+
+const PREPROCESS_FLAGS = Object.keys(PREPROCESS_OPTIONS) as (keyof typeof PREPROCESS_OPTIONS)[];
+const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'classes', 'channel-mismatch', ...PREPROCESS_FLAGS];
+
+function readClasses(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NapoodError('--classes', 'a readable text file with one class name per line', `${path}: ${(e as Error).message}`);
+  }
+  const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (names.length === 0) throw new NapoodError('--classes', 'one class name per line', `no names in ${path}`);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new NapoodError('--classes', 'distinct class names', `${JSON.stringify(name)} twice in ${path}`);
+    seen.add(name);
+  }
+  return names;
+}
+
+export class SetContext {
+  private readonly opened: CliSource[] = [];
+  private classes: readonly string[] | undefined;
+  private noted = false;
+
+  private constructor(
+    private readonly values: Values,
+    readonly model: OnnxClassifier | undefined,
+    private readonly access: ModelAccessHandle | undefined,
+    private readonly pp: Preprocess | undefined,
+    /** True when the user gave the input normalisation (preset, file or --std). */
+    private readonly explicitNormalisation: boolean,
+  ) {
+    const classesPath = stringOption(values, 'classes');
+    this.classes = classesPath ? readClasses(classesPath) : undefined;
+  }
+
+  static async create(values: Values): Promise<SetContext> {
+    const modelPath = stringOption(values, 'model');
+    if (!modelPath) {
+      const stray = MODEL_ONLY.find((o) => values[o] !== undefined);
+      if (stray) throw new NapoodError(`--${stray}`, '--model MODEL.onnx (it applies to model input only)', 'feature dumps');
+      return new SetContext(values, undefined, undefined, undefined, false);
+    }
+    if (values.head !== undefined) throw new NapoodError('--head', 'no --head with --model (the head is read from the model)', `--head ${String(values.head)}`);
+    if (values['batch-rows'] !== undefined) throw new NapoodError('--batch-rows', '--batch-size N with --model (images per forward pass)', `--batch-rows ${String(values['batch-rows'])}`);
+    const mismatch = stringOption(values, 'channel-mismatch');
+    if (mismatch !== undefined && !['convert', 'skip', 'error'].includes(mismatch)) throw new NapoodError('--channel-mismatch', 'convert, skip or error', JSON.stringify(mismatch));
+    const flags: Record<string, string> = {};
+    for (const f of PREPROCESS_FLAGS) {
+      const v = stringOption(values, f);
+      if (v !== undefined) flags[f] = v;
+    }
+    const model = await openModelFrom(values);
+    try {
+      const pp = preprocessFromFlags(flags as PreprocessFlags, model.info.inputChw);
+      const explicit = flags.preset !== undefined || flags.preprocess !== undefined || flags.std !== undefined;
+      const threads = intOption(values, 'threads', 0, 0);
+      const access = modelAccess(model, explicit ? pp.std : undefined, threads > 0 ? threads : undefined);
+      return new SetContext(values, model, access, pp, explicit);
+    } catch (e) {
+      await model.release();
+      throw e;
+    }
+  }
+
+  /** Open one set. With a model, open the ID-train set before the ID test set (label order). */
+  async open(path: string, argument: string, role: SetRole): Promise<CliSource> {
+    let source: CliSource;
+    if (!this.model) {
+      source = this.openDumpSet(path, argument);
+    } else {
+      const ms = await this.openModelInput([path], argument, role);
+      source = role === 'train' ? replayableSource(ms) : ms;
+    }
+    this.opened.push(source);
+    return source;
+  }
+
+  private openDumpSet(path: string, argument: string): CliSource {
+    const rows = intOption(this.values, 'batch-rows', 0, 1);
+    const dumpSource: OpenedSource = openDumpSource(path, argument, rows === 0 ? undefined : rows);
+    return { ...dumpSource, close: () => dumpSource.dump.close() };
+  }
+
+  /**
+   * Model input: one preprocessed NCHW .npy tensor (optionally with a labels .npy), or images
+   * (files, folders, @lists). The caller closes it (or lets close() do so when opened by open()).
+   */
+  async openModelInput(paths: readonly string[], argument: string, role: SetRole, labelsPath?: string): Promise<ModelSource> {
+    const model = this.model;
+    if (!model) throw new NapoodError('--model', 'an ONNX model to run the images through', 'nothing');
+    const batchSize = intOption(this.values, 'batch-size', 32, 1);
+    let ms: ModelSource;
+    if (paths.some((p) => p.toLowerCase().endsWith('.npy'))) {
+      if (paths.length !== 1) throw new NapoodError(argument, 'one preprocessed NCHW .npy tensor, or image files and folders', paths.join(' '));
+      ms = inputArraySource(model, paths[0]!, argument, batchSize, labelsPath, this.access);
+    } else {
+      if (labelsPath) throw new NapoodError('--labels', 'labels only with --input X.npy (images take labels from class folders or lists)', labelsPath);
+      if (!this.explicitNormalisation && !this.noted) {
+        this.noted = true;
+        if (stringOption(this.values, 'mean') === undefined) {
+          process.stderr.write('napood: note: no --preset, --preprocess or --mean/--std given: images are scaled to [0, 1] without normalisation (set the normalisation the model was trained with)\n');
+        }
+      }
+      ms = await imageSetSource(model, paths, argument, {
+        pp: this.pp!,
+        batchSize,
+        labels: role === 'ood' ? 'none' : 'auto',
+        classes: role === 'ood' ? undefined : this.classes,
+        channelMismatch: stringOption(this.values, 'channel-mismatch') as 'convert' | 'skip' | 'error' | undefined,
+        access: this.access,
+      });
+      if (role !== 'ood' && !this.classes && ms.classes && ms.classes.length > 0) this.classes = ms.classes;
+    }
+    return ms;
+  }
+
+  /** The head of the run: the model's, or --head FILE / the first dump holding one. */
+  head(): Head | undefined {
+    if (this.model) return this.model.head;
+    return resolveHead(stringOption(this.values, 'head'), this.opened.map((s) => s as OpenedSource));
+  }
+
+  /** Dumps must agree on channels and classes with the head and each other (a model agrees with itself). */
+  check(head: Head | undefined): void {
+    if (!this.model) checkCompatible(head, this.opened.map((s) => s as OpenedSource));
+  }
+
+  /** Skipped / converted image counts, once a source has been read. */
+  reportSummaries(): void {
+    for (const s of this.opened) {
+      const line = s.summary?.();
+      if (line) process.stderr.write(line + '\n');
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.opened) {
+      try { s.close(); } catch { /* keep closing the others */ }
+    }
+    await this.access?.release();
+    await this.model?.release();
+  }
+}

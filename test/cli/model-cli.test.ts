@@ -1,0 +1,416 @@
+/**
+ * The ONNX commands end to end, as a user runs them: `napood inspect MODEL` and `napood dump
+ * --model M --input X.npy --out D.safetensors` in a child process of the built binary, on the model
+ * fixtures of test/fixtures/onnx/ (expect.json and the PyTorch hook outputs *.npy): exit codes,
+ * stdout/stderr, the dump's tensors, and the files a failed run must not leave behind.
+ */
+import { describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDump } from '../../src/io/dump.js';
+import { readNpy, writeNpy } from '../../src/io/npy.js';
+import { fixturesDir } from '../helpers.js';
+import { expectOf, modelFixtures, type Expect } from '../onnx/fixtures.js';
+
+// The binary of the same build as this test (dist/ or a helper's build folder).
+const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+const onnxDir = join(fixturesDir, 'onnx');
+const bad = join(onnxDir, 'bad');
+const TOL = 1e-4;
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function napood(...args: string[]): Result {
+  const r = spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, without blocking: lets the per-model inspect runs overlap. */
+function napoodAsync(...args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'napood-model-cli-'));
+}
+
+const modelOf = (name: string): string => join(onnxDir, name, 'model.onnx');
+const inputOf = (name: string): string => join(onnxDir, name, 'input.npy');
+const npy = (name: string, file: string): Float32Array => readNpy(join(onnxDir, name, file)).data;
+
+function assertFails(r: Result, ...patterns: RegExp[]): void {
+  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}: ${r.stderr}`);
+  for (const p of patterns) assert.match(r.stderr, p);
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/);
+  assert.equal(r.stdout, '', 'nothing on stdout after a failure');
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, `lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  const d = maxAbsDiff(got, want);
+  assert.ok(d <= tol, `${what}: max |diff| ${d} > ${tol}`);
+}
+
+/** Every tensor of a dump as float32 (labels as int32), its shapes and metadata. */
+function readDumpFile(path: string): { shapes: Record<string, number[]>; data: Record<string, Float32Array>; labels?: Int32Array; metadata: Record<string, string> } {
+  const dump = openDump(path, { argument: 'dump' });
+  try {
+    const shapes: Record<string, number[]> = {};
+    const data: Record<string, Float32Array> = {};
+    for (const [name, t] of dump.tensors) {
+      shapes[name] = [...t.shape];
+      if (name !== 'labels') data[name] = dump.readRows(name, 0, t.shape[0]);
+    }
+    return { shapes, data, labels: dump.tensors.has('labels') ? dump.readLabels(0, dump.n) : undefined, metadata: { ...dump.metadata } };
+  } finally {
+    dump.close();
+  }
+}
+
+/** The inspect --json report of a model (parsed), failing the test when the command fails. */
+function report(model: string, ...more: string[]): Record<string, any> {
+  const r = napood('inspect', model, '--json', ...more);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+// ---------------------------------------------------------------------------------------------
+
+function checkReport(rep: Record<string, any>, ex: Expect, model: string): void {
+  assert.equal(rep.file, model);
+  assert.deepEqual(rep.input.shape, ['N', ...ex.input_shape], 'input shape with a dynamic batch');
+  assert.deepEqual(rep.input.chw, ex.input_shape);
+  assert.equal(rep.input.type, 'float32');
+  assert.deepEqual(rep.featureMap.shape, ex.feature_shape);
+  assert.equal(typeof rep.featureMap.tensor, 'string');
+  assert.equal(rep.featureMap.chosenBy, 'pooling before the classifier');
+  assert.equal(rep.pooling.op, ex.pool_kind);
+  assert.deepEqual(rep.pooled.size, ex.pooled_dim);
+  assert.equal(rep.head.kind, ex.head_kind);
+  if (ex.head_kind === 'linear') {
+    assert.deepEqual(rep.head.weight, [ex.num_classes, ex.pooled_dim]);
+    assert.deepEqual(rep.head.bias, [ex.num_classes]);
+    assert.deepEqual(rep.head.ops, ex.linear_op!.split('+'), 'the ops of the linear head');
+    assert.equal(rep.head.runAs, undefined);
+  } else {
+    assert.equal(rep.head.weight, undefined);
+    assert.match(rep.head.runAs, /sub-model/);
+    assert.ok(rep.head.ops.length > 1);
+  }
+  assert.equal(rep.logits.classes, ex.num_classes);
+  assert.ok(Array.isArray(rep.candidateLayers) && rep.candidateLayers.length > 0, 'candidate layers listed');
+  assert.ok(rep.addedOutputs.includes(rep.featureMap.tensor) && rep.addedOutputs.includes(rep.pooled.tensor));
+  assert.ok(Array.isArray(rep.reasoning) && rep.reasoning.length > 0);
+}
+
+function checkText(text: string, rep: Record<string, any>, ex: Expect, model: string): void {
+  const [c, h, w] = ex.feature_shape;
+  assert.match(text, new RegExp(`^model:\\s+${escape(model)}$`, 'm'));
+  assert.match(text, new RegExp(`^input:\\s+"[^"]+" \\[N, ${ex.input_shape.join(', ')}\\] float32$`, 'm'));
+  assert.ok(text.includes(`feature map:  ${JSON.stringify(rep.featureMap.tensor)} [C, H, W] = [${c}, ${h}, ${w}]\n`), 'the feature tensor, as in the JSON report');
+  assert.match(text, new RegExp(`^pooling:\\s+${ex.pool_kind} `, 'm'));
+  assert.ok(text.includes(`pooled z:     ${JSON.stringify(rep.pooled.tensor)} [${ex.pooled_dim}]\n`));
+  if (ex.head_kind === 'linear') {
+    assert.match(text, new RegExp(`^head:\\s+linear \\(${escape(ex.linear_op!.split('+').join(' → '))}\\), W \\[${ex.num_classes}, ${ex.pooled_dim}\\], b \\[${ex.num_classes}\\]$`, 'm'));
+  } else {
+    assert.match(text, /^head:\s+Gemm → Relu → .* \(not one linear layer: runs as its own sub-model; DICE and ViM need a linear head\)$/m);
+  }
+  assert.match(text, new RegExp(`^logits:\\s+"[^"]+" \\[${ex.num_classes}\\]`, 'm'));
+  assert.match(text, /^layers for multi-layer NAP: "/m);
+  assert.match(text, /^reasoning:\n {2}- /m);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('inspect MODEL (text and --json) on every model fixture', { concurrency: 4 }, () => {
+  const names = modelFixtures();
+  it('finds the model fixtures', () => {
+    assert.ok(names.length >= 19, `${names.length} fixtures`);
+  });
+  for (const name of names) {
+    it(`${name}: the report matches expect.json`, async () => {
+      const ex = expectOf(name);
+      const model = modelOf(name);
+      const [json, text] = await Promise.all([napoodAsync('inspect', model, '--json'), napoodAsync('inspect', model)]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.equal(json.stderr, '');
+      const rep = JSON.parse(json.stdout);
+      checkReport(rep, ex, model);
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(text.stderr, '');
+      checkText(text.stdout, rep, ex, model);
+    });
+  }
+});
+
+test('inspect refuses bad models and bad usage: exit 2, the file and what was expected', () => {
+  assertFails(napood('inspect', join(bad, 'not_onnx.onnx')),
+    /^napood inspect: .*bad\/not_onnx\.onnx: expected an ONNX model \(a complete protobuf ModelProto\), found /);
+  assertFails(napood('inspect', join(bad, 'truncated.onnx')),
+    /^napood inspect: .*bad\/truncated\.onnx: expected an ONNX model \(a complete protobuf ModelProto\), found .*truncated data\?/);
+  assertFails(napood('inspect', join(bad, 'two_inputs.onnx'), '--json'),
+    /^napood inspect: .*bad\/two_inputs\.onnx: expected a model with exactly one image input, found 2 inputs: "x", "y"$/m);
+  // No global pooling: the refusal says what it looked for and how to go on.
+  const noPool = napood('inspect', join(bad, 'no_pool.onnx'));
+  assertFails(noPool, /^napood inspect: .*bad\/no_pool\.onnx: expected a global pooling before the classifier/,
+    /GlobalAveragePool, ReduceMean over axes \[2, 3\], or AveragePool/, /--feature-layer NAME/, /found none on the path to "logits"/);
+  assertFails(napood('inspect', join(bad, 'missing.onnx')), /^napood inspect: .*bad\/missing\.onnx: expected a readable ONNX file, found no such file$/m);
+  assertFails(napood('inspect'), /^napood inspect: MODEL: expected the path of an ONNX model \(napood inspect MODEL\), found nothing$/m);
+  assertFails(napood('inspect', '--json'), /MODEL: expected the path of an ONNX model/);
+  assertFails(napood('inspect', modelOf('resnet18_op13'), modelOf('vgg_mlp_op13')), /arguments: expected options only/, /vgg_mlp_op13/);
+  assertFails(napood('inspect', modelOf('resnet18_op13'), '--bogus'), /--bogus/);
+  // An unknown --feature-layer names the model and some real tensors.
+  assertFails(napood('inspect', join(bad, 'no_pool.onnx'), '--feature-layer', 'conv9'),
+    /expected the name of a tensor computed by .*no_pool\.onnx \(e\.g\. "\/features\/features\.1\/Relu_output_0"/, /found "conv9"/);
+});
+
+const NO_POOL_LAYER = '/features/features.4/Relu_output_0';
+
+test('inspect no_pool.onnx --feature-layer NAME: the map without pooled feature or head', () => {
+  const model = join(bad, 'no_pool.onnx');
+  for (const args of [[model, '--feature-layer', NO_POOL_LAYER], ['--feature-layer', NO_POOL_LAYER, model]]) {
+    const rep = report(...(args as [string, ...string[]]));
+    assert.equal(rep.file, model);
+    assert.deepEqual(rep.featureMap, { tensor: NO_POOL_LAYER, shape: [8, 10, 10], chosenBy: 'user (--feature-layer)' });
+    assert.equal(rep.pooling, null);
+    assert.equal(rep.pooled, null);
+    assert.equal(rep.head, null);
+    assert.equal(rep.logits.classes, 10);
+    assert.deepEqual(rep.input.chw, [3, 32, 32]);
+  }
+  const text = napood('inspect', model, '--feature-layer', NO_POOL_LAYER);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(text.stdout.includes(`feature map:  "${NO_POOL_LAYER}" [C, H, W] = [8, 10, 10] (chosen with --feature-layer)`));
+  assert.match(text.stdout, /^pooling:\s+none found$/m);
+  assert.match(text.stdout, /^head:\s+none$/m);
+});
+
+test('inspect --feature-layer on a model with pooling: another map, same head', () => {
+  const layer = '/layer3/layer3.1/relu_1/Relu_output_0';
+  const rep = report(modelOf('resnet18_op17'), '--feature-layer', layer);
+  assert.deepEqual(rep.featureMap, { tensor: layer, shape: [64, 4, 4], chosenBy: 'user (--feature-layer)' });
+  assert.equal(rep.pooled.size, 128);
+  assert.deepEqual(rep.head.weight, [10, 128]);
+});
+
+test('inspect and dump --help', () => {
+  for (const cmd of ['inspect', 'dump']) {
+    const r = napood(cmd, '--help');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^napood ${cmd} — `));
+    assert.match(r.stdout, /Usage: /);
+  }
+  const top = napood('--help');
+  assert.match(top.stdout, /^ {2}inspect /m);
+  assert.match(top.stdout, /^ {2}dump /m);
+});
+
+// ---------------------------------------------------------------------------------------------
+// dump
+// ---------------------------------------------------------------------------------------------
+
+const DUMP_MODELS = ['resnet18_op13', 'mobilenet_v2_op17', 'vgg_mlp_op13', 'smallcnn_matmul_op17', 'smallcnn_softmax_op13'];
+
+describe('dump --model M --input X.npy: the dump equals the PyTorch hooks', { concurrency: 4 }, () => {
+  for (const name of DUMP_MODELS) {
+    it(name, async () => {
+      const ex = expectOf(name);
+      const dir = tmp();
+      try {
+        const out = join(dir, `${name}.safetensors`);
+        const r = await napoodAsync('dump', '--model', modelOf(name), '--input', inputOf(name), '--out', out);
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /\r/, 'no progress line when stderr is not a TTY');
+        assert.deepEqual(readdirSync(dir), [`${name}.safetensors`], 'only the dump, no temporary files');
+        const d = readDumpFile(out);
+        const linear = ex.head_kind === 'linear';
+        assert.deepEqual(Object.keys(d.shapes).sort(), linear
+          ? ['featureMap', 'head.bias', 'head.weight', 'logits', 'pooled']
+          : ['featureMap', 'logits', 'pooled']);
+        assert.deepEqual(d.shapes.featureMap, [2, ...ex.feature_shape]);
+        assert.deepEqual(d.shapes.pooled, [2, ex.pooled_dim]);
+        assert.deepEqual(d.shapes.logits, [2, ex.num_classes]);
+        assertClose(d.data.featureMap, npy(name, 'feature_map.npy'), TOL, `${name} featureMap`);
+        assertClose(d.data.pooled, npy(name, 'pooled.npy'), TOL, `${name} pooled`);
+        assertClose(d.data.logits, npy(name, 'logits.npy'), TOL, `${name} logits`);
+        if (linear) {
+          assert.deepEqual(d.shapes['head.weight'], [ex.num_classes, ex.pooled_dim]);
+          assert.deepEqual(d.shapes['head.bias'], [ex.num_classes]);
+          assert.deepEqual(d.data['head.weight'], npy(name, 'head_weight.npy'));
+          assert.deepEqual(d.data['head.bias'], npy(name, 'head_bias.npy'));
+        }
+        // The metadata names the tensors inspect reports.
+        const rep = JSON.parse((await napoodAsync('inspect', modelOf(name), '--json')).stdout);
+        assert.deepEqual(d.metadata, { napood: 'dump', model: modelOf(name), featureMap: rep.featureMap.tensor, pooled: rep.pooled.tensor, logits: rep.logits.tensor });
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    });
+  }
+});
+
+test('dump --layers, --labels and --batch-size 1: extra tensors, labels, identical rows', () => {
+  const name = 'resnet18_op13';
+  const dir = tmp();
+  try {
+    const rep = report(modelOf(name));
+    const layers = ['/layer3/layer3.1/relu_1/Relu_output_0', '/layer1/layer1.0/relu/Relu_output_0'];
+    for (const l of layers) assert.ok(rep.candidateLayers.includes(l), l);
+    const labels = join(dir, 'y.npy');
+    writeNpy(labels, new Float64Array([7, 2]), [2]);
+    const a = join(dir, 'a.safetensors');
+    const b = join(dir, 'b.safetensors');
+    // --layers takes a comma list and repeats; the feature map's own tensor may be asked for too.
+    const common = ['--model', modelOf(name), '--input', inputOf(name), '--labels', labels,
+      '--layers', `${layers[0]},${rep.featureMap.tensor}`, '--layers', layers[1]];
+    const ra = napood('dump', ...common, '--out', a);
+    assert.equal(ra.code, 0, ra.stderr);
+    const rb = napood('dump', ...common, '--batch-size', '1', '--out', b);
+    assert.equal(rb.code, 0, rb.stderr);
+    const da = readDumpFile(a);
+    const db = readDumpFile(b);
+    assert.deepEqual(da.shapes[layers[0]], [2, 64, 4, 4]);
+    assert.deepEqual(da.shapes[layers[1]], [2, 16, 16, 16]);
+    assert.deepEqual(da.shapes[rep.featureMap.tensor], [2, 128, 2, 2]);
+    assertClose(da.data[rep.featureMap.tensor], npy(name, 'feature_map.npy'), TOL, 'the feature map tensor as an extra layer');
+    assert.ok(da.data[layers[0]].some((v) => v > 0.1) && da.data[layers[0]].every((v) => v >= 0), 'a ReLU output, not trivial');
+    assert.deepEqual(da.shapes.labels, [2]);
+    assert.deepEqual(da.labels, Int32Array.from([7, 2]));
+    assertClose(da.data.featureMap, npy(name, 'feature_map.npy'), TOL, 'featureMap with --layers');
+    assertClose(da.data.logits, npy(name, 'logits.npy'), TOL, 'logits with --layers');
+    // Batches of 1 give the same tensors, with the same shapes.
+    assert.deepEqual(db.shapes, da.shapes);
+    assert.deepEqual(db.labels, da.labels);
+    for (const key of Object.keys(da.data)) assertClose(db.data[key], da.data[key], 1e-6, `--batch-size 1: ${key}`);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.safetensors', 'b.safetensors', 'y.npy']);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('dump of no_pool.onnx with --feature-layer: featureMap and logits, no pooled feature or head', () => {
+  const dir = tmp();
+  try {
+    const out = join(dir, 'np.safetensors');
+    // The fixture input of a 32×32 model fits LeNet's [N, 3, 32, 32].
+    const r = napood('dump', '--model', join(bad, 'no_pool.onnx'), '--feature-layer', NO_POOL_LAYER, '--input', inputOf('smallcnn_mean_op13'), '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const d = readDumpFile(out);
+    assert.deepEqual(d.shapes, { featureMap: [2, 8, 10, 10], logits: [2, 10] });
+    assert.equal(d.metadata.featureMap, NO_POOL_LAYER);
+    assert.equal(d.metadata.pooled, undefined);
+    assert.ok(d.data.featureMap.every((v) => v >= 0) && d.data.featureMap.some((v) => v > 0), 'a ReLU output');
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('dump bad input: exit 2, clear messages, no output or temporary file left behind', () => {
+  const dir = tmp();
+  try {
+    const model = modelOf('resnet18_op13');
+    const input = inputOf('resnet18_op13');
+    const out = join(dir, 'out.safetensors');
+    // An existing output survives every failed run untouched.
+    const kept = join(dir, 'kept.safetensors');
+    writeFileSync(kept, 'old contents');
+
+    // The input of a 32×32 model for a 64×64 one.
+    for (const target of [out, kept]) {
+      assertFails(napood('dump', '--model', model, '--input', inputOf('smallcnn_mean_op13'), '--out', target),
+        /^napood dump: --input: expected a preprocessed NCHW tensor \[N, 3, 64, 64\] for .*resnet18_op13\/model\.onnx, found shape \[2, 3, 32, 32\] in .*smallcnn_mean_op13\/input\.npy$/m);
+    }
+    assertFails(napood('dump', '--model', model, '--input', input, '--out', join(dir, 'out.npy')), /--out: expected a file name ending in \.safetensors, found ".*out\.npy"/);
+    assertFails(napood('dump', '--model', model, '--input', input), /--out/);
+    assertFails(napood('dump', '--model', model, '--input', input, '--layers', 'conv9', '--out', out),
+      /expected names of tensors computed by .*resnet18_op13\/model\.onnx \(candidates: .*"\/layer4\/layer4\.1\/relu_1\/Relu_output_0"\), found "conv9"/);
+    assertFails(napood('dump', '--model', model, '--input', input, '--layers', 'conv9', '--out', kept), /found "conv9"/);
+    assertFails(napood('dump', '--model', model, '--input', input, '--images', join(onnxDir, 'resnet18_op13'), '--out', out),
+      /--images \/ --input: expected exactly one of them, found both/);
+    assertFails(napood('dump', '--model', model, '--out', out), /--images \/ --input: expected exactly one of them, found neither/);
+    assertFails(napood('dump', '--input', input, '--out', out), /--model: expected a value/);
+    assertFails(napood('dump', '--model', join(bad, 'no_pool.onnx'), '--input', inputOf('smallcnn_mean_op13'), '--out', out), /no_pool\.onnx: expected a global pooling/, /--feature-layer NAME/);
+    assertFails(napood('dump', '--model', join(bad, 'missing.onnx'), '--input', input, '--out', out), /missing\.onnx: expected a readable ONNX file/);
+    assertFails(napood('dump', '--model', model, '--input', join(dir, 'missing.npy'), '--out', out), /--input: expected a readable \.npy file/);
+    const labels3 = join(dir, 'y3.npy');
+    writeNpy(labels3, new Float64Array([1, 2, 3]), [3]);
+    assertFails(napood('dump', '--model', model, '--input', input, '--labels', labels3, '--out', out), /--labels: expected a 1-D array of 2 labels, found shape \[3\]/);
+    assertFails(napood('dump', '--model', model, '--input', input, '--batch-size', '0', '--out', out), /--batch-size/);
+    assertFails(napood('dump', '--model', model, '--input', input, '--out', join(dir, 'nodir', 'x.safetensors')), /--out: expected a path in an existing directory/);
+
+    assert.ok(!existsSync(out), 'no output file after failures');
+    assert.equal(readFileSync(kept, 'utf8'), 'old contents', 'an existing output is left as it was');
+    assert.deepEqual(readdirSync(dir).sort(), ['kept.safetensors', 'y3.npy'], 'no partial or temporary files');
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('dump that fails after the forward pass (the output cannot be written): no partial or temporary file', () => {
+  const dir = tmp();
+  try {
+    // The output path is a directory: the rows are computed and staged, the final rename fails.
+    const out = join(dir, 'x.safetensors');
+    mkdirSync(out);
+    assertFails(napood('dump', '--model', modelOf('smallcnn_mean_op13'), '--input', inputOf('smallcnn_mean_op13'),
+      '--layers', '/body/body.2/Relu_output_0', '--out', out), /^napood dump: --out: expected a writable output file, found .*x\.safetensors/m);
+    assert.deepEqual(readdirSync(dir), ['x.safetensors'], 'no .part or .tmp file beside the target');
+    assert.ok(statSync(out).isDirectory());
+    assert.deepEqual(readdirSync(out), []);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+// Known bug (reported): a --layers name equal to a name the dump already uses (here the graph
+// output "logits") makes the writer declare the tensor twice: an internal error, exit code 1.
+test('dump --layers with the name of a dump tensor ("logits"): a clear error or no duplicate, never an internal error', { todo: 'runDump: --layers names colliding with featureMap/pooled/logits/labels/head.* crash with "declared twice"' }, () => {
+  const dir = tmp();
+  try {
+    const out = join(dir, 'o.safetensors');
+    const r = napood('dump', '--model', modelOf('resnet18_op13'), '--input', inputOf('resnet18_op13'), '--layers', 'logits', '--out', out);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    if (r.code === 0) {
+      const d = readDumpFile(out);
+      assertClose(d.data.logits, npy('resnet18_op13', 'logits.npy'), TOL, 'logits');
+    } else {
+      assertFails(r, /--layers/, /logits/);
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'o.safetensors'), [], 'no temporary files');
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+// Known wart (reported): the adapter's option names leak into CLI messages ("extraOutputs: …",
+// "featureLayer: …") where every other CLI message names the option the user typed.
+test('unknown --layers / --feature-layer names are reported under the CLI option names', { todo: 'openModel should rename the adapter arguments extraOutputs / featureLayer to --layers / --feature-layer' }, () => {
+  assertFails(napood('dump', '--model', modelOf('resnet18_op13'), '--input', inputOf('resnet18_op13'), '--layers', 'conv9', '--out', join(tmpdir(), 'napood-never.safetensors')),
+    /^napood dump: --layers: expected names of tensors/m);
+  assertFails(napood('inspect', modelOf('resnet18_op13'), '--feature-layer', 'conv9'), /^napood inspect: --feature-layer: expected the name of a tensor/m);
+});

@@ -1,0 +1,201 @@
+/**
+ * `napood score / eval / fit / dump --model`: images (files, class folders, lists) through an ONNX
+ * model to scores, end to end as a user runs it (child processes of the built binary).
+ *
+ * Golden values: tools/golden_image_pipeline.py scores the same images with the same model in
+ * PyTorch (torchvision preprocessing, forward hooks, autograd for ODIN, sklearn metrics).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDump } from '../../src/io/dump.js';
+import { fixturesDir, repoRoot } from '../helpers.js';
+
+const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+const pipeline = join(fixturesDir, 'pipeline');
+const model = join(pipeline, 'model.onnx');
+const tree = join(fixturesDir, 'images', 'tree');
+const extra = join(fixturesDir, 'images', 'extra');
+
+interface Expected {
+  classes: string[];
+  id: { paths: string[]; labels: number[]; accuracy: number; scores: Record<string, number[]> };
+  ood: { paths: string[]; scores: Record<string, number[]> };
+  metrics: Record<string, { auroc: number; fpr95: number }>;
+}
+const expected = JSON.parse(readFileSync(join(pipeline, 'expected.json'), 'utf8')) as Expected;
+
+function napood(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  // Run from the repository root so that paths print as in the golden file.
+  const r = spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8', cwd: repoRoot, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const rel = (p: string) => relative(repoRoot, p);
+const tmp = () => mkdtempSync(join(tmpdir(), 'napood-model-sets-'));
+
+function readCsvScores(path: string): Map<string, number> {
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'path,score');
+  return new Map(lines.slice(1).map((l) => {
+    const i = l.lastIndexOf(',');
+    return [l.slice(0, i), Number(l.slice(i + 1))] as [string, number];
+  }));
+}
+
+function assertClose(got: number, want: number, tol: number, what: string): void {
+  assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
+}
+
+const cifar = ['--model', rel(model), '--preset', 'cifar'];
+
+test('the golden ODIN perturbation is resolvable at the tolerance used below', () => {
+  expected.id.scores.odin!.forEach((s, i) => {
+    const t = expected.id.scores['odin:noise=0']![i]!;
+    assert.ok(Math.abs(s - t) > 100 * 1e-8 * Math.abs(t), `row ${i}: ${s} vs ${t}`);
+  });
+});
+
+test('score --model over a class-folder tree equals PyTorch (nap, energy, msp, odin, odin:noise=0)', () => {
+  const dir = tmp();
+  for (const method of ['nap', 'energy', 'msp', 'odin', 'odin:noise=0']) {
+    const out = join(dir, `${method.replace(/[:=]/g, '_')}.csv`);
+    const r = napood(['score', ...cifar, '--features', rel(tree), '--method', method, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = readCsvScores(out);
+    assert.deepEqual([...got.keys()], expected.id.paths, `${method}: one row per decodable image, in folder order`);
+    // ODIN at T = 1000 moves the score by ~1e-5 relative: its tolerance must resolve that.
+    const tol = method.startsWith('odin') ? 1e-8 : 1e-4;
+    expected.id.paths.forEach((p, i) => assertClose(got.get(p)!, expected.id.scores[method]![i]!, tol, `${method} ${p}`));
+    // The corrupt files are named on stderr, with the count.
+    for (const bad of ['x_bad.jpg', 'x_cut.png', 'x_text.png']) assert.match(r.stderr, new RegExp(`skipped \\S*${bad.replace('.', '\\.')}`));
+    assert.match(r.stderr, /3 of 9 images skipped/);
+  }
+  rmSync(dir, { recursive: true });
+});
+
+test('score --model: react fitted on images, and OOD images with converted colour spaces', () => {
+  const dir = tmp();
+  const out = join(dir, 'react.csv');
+  let r = napood(['score', ...cifar, '--features', rel(tree), '--fit', rel(tree), '--method', 'react', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  let got = readCsvScores(out);
+  expected.id.paths.forEach((p, i) => assertClose(got.get(p)!, expected.id.scores.react![i]!, 1e-4, `react ${p}`));
+  const napOut = join(dir, 'nap-ood.csv');
+  r = napood(['score', ...cifar, '--features', rel(extra), '--method', 'nap', '--out', napOut]);
+  assert.equal(r.code, 0, r.stderr);
+  got = readCsvScores(napOut);
+  assert.deepEqual([...got.keys()], expected.ood.paths);
+  expected.ood.paths.forEach((p, i) => assertClose(got.get(p)!, expected.ood.scores.nap![i]!, 1e-4, `nap ${p}`));
+  rmSync(dir, { recursive: true });
+});
+
+test('eval --model: images to the paper table; metrics and ID accuracy equal sklearn / PyTorch', () => {
+  const dir = tmp();
+  const json = join(dir, 'report.json');
+  const methods = ['nap', 'energy', 'msp', 'odin', 'odin:noise=0', 'react'];
+  const r = napood(['eval', ...cifar, '--id', rel(tree), '--ood', `extra=${rel(extra)}`, '--fit', rel(tree),
+    '--methods', methods.join(','), '--bootstrap', '0', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(report.id.n, expected.id.paths.length, 'ID rows: the decodable images');
+  assert.equal(report.ood[0].n, expected.ood.paths.length);
+  assert.equal(report.model, rel(model));
+  assertClose(report.id.accuracy, 100 * expected.id.accuracy, 1e-9, 'ID accuracy');
+  for (const [i, m] of methods.entries()) {
+    assert.equal(report.methods[i].method, m);
+    assertClose(report.methods[i].results.extra.auroc, 100 * expected.metrics[m]!.auroc, 1e-9, `${m} AUROC`);
+    assertClose(report.methods[i].results.extra.fpr95, 100 * expected.metrics[m]!.fpr95, 1e-9, `${m} FPR95`);
+  }
+  assert.match(r.stdout, /extra/);
+  assert.match(r.stderr, /--id: 3 of 9 images skipped/);
+  rmSync(dir, { recursive: true });
+});
+
+test('dump --images writes the same features as scoring the images; paths, classes and labels kept', () => {
+  const dir = tmp();
+  const out = join(dir, 'tree.safetensors');
+  let r = napood(['dump', ...cifar, '--images', rel(tree), '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const dump = openDump(out);
+  try {
+    assert.equal(dump.n, 6);
+    assert.deepEqual(JSON.parse(dump.metadata.paths!), expected.id.paths);
+    assert.deepEqual(JSON.parse(dump.metadata.classes!), expected.classes);
+    assert.deepEqual([...dump.readLabels(0, 6)], expected.id.labels);
+    assert.deepEqual(dump.featureMapShape, [6, 24, 8, 8]);
+    assert.ok(dump.linearHead(), 'linear head weights in the dump');
+  } finally {
+    dump.close();
+  }
+  r = napood(['score', '--features', out, '--method', 'nap', '--out', join(dir, 'nap.csv')]);
+  assert.equal(r.code, 0, r.stderr);
+  const fromDump = readFileSync(join(dir, 'nap.csv'), 'utf8').trim().split('\n').slice(1).map(Number);
+  expected.id.scores.nap!.forEach((want, i) => assertClose(fromDump[i]!, want, 1e-4, `nap from dump row ${i}`));
+  rmSync(dir, { recursive: true });
+});
+
+test('fit --model: multi-pass fits replay cached features and leave no temporary files; --state gives the same scores', () => {
+  const dir = tmp();
+  const privateTmp = mkdtempSync(join(tmpdir(), 'napood-private-tmp-'));
+  const state = join(dir, 'state.json');
+  let r = napood(['fit', ...cifar, '--fit', rel(tree), '--methods', 'react,vim:dim=8,mahalanobis', '--out', state], { TMPDIR: privateTmp });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(privateTmp), [], 'the replay cache is removed');
+  const saved = JSON.parse(readFileSync(state, 'utf8'));
+  assert.deepEqual(saved.methods.map((m: { spec: string }) => m.spec), ['react', 'vim:dim=8', 'mahalanobis']);
+  const out = join(dir, 'react.csv');
+  r = napood(['score', ...cifar, '--features', rel(tree), '--state', state, '--method', 'react', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = readCsvScores(out);
+  expected.id.paths.forEach((p, i) => assertClose(got.get(p)!, expected.id.scores.react![i]!, 1e-4, `react from state ${p}`));
+  rmSync(dir, { recursive: true });
+  rmSync(privateTmp, { recursive: true });
+});
+
+test('ODIN on a preprocessed .npy tensor needs the normalisation std', () => {
+  const dir = tmp();
+  const input = join(fixturesDir, 'onnx', 'smallcnn_flatten_op13', 'input.npy');
+  let r = napood(['score', '--model', model, '--features', input, '--method', 'odin', '--out', join(dir, 'a.npy')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--std/);
+  assert.deepEqual(readdirSync(dir), [], 'no output file');
+  r = napood(['score', '--model', model, '--std', '0.25,0.25,0.26', '--features', input, '--method', 'odin', '--out', join(dir, 'a.npy')]);
+  assert.equal(r.code, 0, r.stderr);
+  rmSync(dir, { recursive: true });
+});
+
+test('bad input with --model: clear messages, exit 2, no output file', () => {
+  const dir = tmp();
+  const out = join(dir, 's.csv');
+  const cases: [string[], RegExp][] = [
+    [['score', ...cifar, '--head', 'h.npy', '--features', rel(tree), '--method', 'nap', '--out', out], /--head: expected no --head with --model/],
+    [['score', '--preset', 'cifar', '--features', rel(tree), '--method', 'nap', '--out', out], /--preset: expected --model MODEL\.onnx/],
+    [['score', ...cifar, '--batch-rows', '4', '--features', rel(tree), '--method', 'nap', '--out', out], /--batch-rows: expected --batch-size/],
+    [['score', ...cifar, '--size', '28', '--features', rel(tree), '--method', 'nap', '--out', out], /preprocessing.*32/],
+    [['score', ...cifar, '--channel-mismatch', 'error', '--features', rel(tree), '--method', 'nap', '--out', out], /d1\.png.*3 channels/],
+    [['score', ...cifar, '--channel-mismatch', 'sometimes', '--features', rel(tree), '--method', 'nap', '--out', out], /--channel-mismatch: expected convert, skip or error/],
+    [['score', '--model', join(fixturesDir, 'onnx', 'bad', 'not_onnx.onnx'), '--features', rel(tree), '--method', 'nap', '--out', out], /not_onnx\.onnx: expected an ONNX model/],
+    [['score', ...cifar, '--features', join(dir, 'missing'), '--method', 'nap', '--out', out], /--features: expected an existing image file, folder or @list\.txt/],
+    [['eval', ...cifar, '--id', rel(tree), '--ood', `x=${rel(extra)}`, '--methods', 'dice'], /--fit/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = napood(args);
+    assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.deepEqual(readdirSync(dir), [], `no output file after: ${args.join(' ')}`);
+  }
+  // A folder in which nothing decodes.
+  const junk = join(dir, 'junk');
+  spawnSync('mkdir', [junk]);
+  writeFileSync(join(junk, 'a.png'), 'not a png');
+  const r = napood(['score', ...cifar, '--features', junk, '--method', 'nap', '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /none: all 1 skipped/);
+  assert.deepEqual(readdirSync(dir), ['junk']);
+  rmSync(dir, { recursive: true });
+});
