@@ -85,7 +85,7 @@ function warnDiagnostics(result: MethodResult, set: string, n: number): void {
 
 const scoreSpec: CommandSpec = {
   name: 'score',
-  summary: 'score every sample of a feature dump with one method',
+  summary: 'score every sample of a feature dump (or images run through an ONNX model) with one method',
   usage: 'napood score --features DUMP --method SPEC [--fit TRAIN_DUMP | --state FILE] --out FILE.npy|FILE.csv\n       napood score --model MODEL.onnx --features IMAGES|X.npy --method SPEC [--fit IMAGES] [preprocessing] --out FILE.npy|FILE.csv',
   options: {
     features: { type: 'string', value: 'DUMP', help: 'feature dump: a .safetensors file or a directory of .npy files' },
@@ -153,11 +153,11 @@ function csvField(text: string): string {
 
 const evalSpec: CommandSpec = {
   name: 'eval',
-  summary: 'evaluate methods on ID vs OOD dumps and print the paper\'s table (FPR95, AUROC per OOD set, average)',
+  summary: 'evaluate methods on ID vs OOD sets (dumps, or images with --model) and print the paper\'s table (FPR95, AUROC per OOD set, average)',
   usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]\n       napood eval --model MODEL.onnx --id IMAGES --ood NAME=IMAGES […] --methods … [--fit IMAGES] [preprocessing]   (IMAGES: files, a folder, @list.txt or an NCHW .npy)',
   options: {
-    id: { type: 'string', value: 'DUMP', help: 'in-distribution test features' },
-    ood: { type: 'string', multiple: true, value: 'NAME=DUMP', help: 'an OOD set (repeat for each set)' },
+    id: { type: 'string', value: 'DUMP', help: 'in-distribution test features (with --model: images, a folder, @list.txt or an NCHW .npy)' },
+    ood: { type: 'string', multiple: true, value: 'NAME=DUMP', help: 'an OOD set (repeat for each set; with --model: images as for --id)' },
     methods: { type: 'string', value: 'LIST', help: 'comma-separated method specs, e.g. nap,energy,nap-e:w=0.4,react:p=90 (default: nap,energy,msp,maxlogit)' },
     json: { type: 'string', value: 'FILE', help: 'write the full report as JSON (- for stdout: the table then goes to stderr)' },
     csv: { type: 'string', value: 'FILE', help: 'write one row per method and OOD set as CSV' },
