@@ -79,6 +79,8 @@ interface Args {
   workers?: number[];
   resampler: 'pil' | 'sharp';
   sharpRow: boolean;
+  /** sharp.concurrency (libvips threads per image); undefined: sharp's default (the number of cores). */
+  vipsThreads?: number;
   parts: boolean;
   write: boolean;
   // child only
@@ -123,6 +125,7 @@ function parseArgs(argv: string[]): Args {
       case '--workers': a.workers = v().split(',').map((s) => int(s, k)); break;
       case '--resampler': a.resampler = v() === 'sharp' ? 'sharp' : 'pil'; break;
       case '--sharp': a.sharpRow = true; break;
+      case '--vips-threads': a.vipsThreads = int(v(), k); break;
       case '--no-parts': a.parts = false; break;
       case '--no-write': a.write = false; break;
       case '--model': a.model = v() as ModelName; break;
@@ -164,6 +167,7 @@ async function napoodChild(a: Args): Promise<Record<string, unknown>> {
   const manifest = JSON.parse(readFileSync(join(a.dir, 'manifest.json'), 'utf8')) as Manifest;
   const m = manifest.models[a.model!]!;
   const threads = a.threadsOne!;
+  if (a.vipsThreads !== undefined) sharp.concurrency(a.vipsThreads);
   const batchSize = a.batch[a.model!];
   const concurrency = a.concurrency ?? 4;
   const pp: Preprocess = { ...PRESETS[m.preprocess.preset]!, resampler: a.resampler };
@@ -369,7 +373,7 @@ async function driver(a: Args): Promise<void> {
     for (const t of a.threads) {
       const batch = a.batch[model];
       const common = ['--dir', a.dir, '--model', model, '--batch', `${model}=${batch}`, '--warmup', String(a.warmup), '--reps', String(a.reps), '--forward-reps', String(a.forwardReps)];
-      const conc = a.concurrency !== undefined ? ['--concurrency', String(a.concurrency)] : [];
+      const conc = [...(a.concurrency !== undefined ? ['--concurrency', String(a.concurrency)] : []), ...(a.vipsThreads !== undefined ? ['--vips-threads', String(a.vipsThreads)] : [])];
       const log = (s: string): void => { process.stderr.write(`[${f(now() - started, 0)} s] ${model} T=${t}: ${s}\n`); };
       const nPrefix = join(scoreDir, `${model}.t${t}.napood`);
       const np = runChild(process.execPath, [self, '--child', 'e2e', '--t', String(t), '--resampler', a.resampler, '--scores', nPrefix, ...common, ...conc], t);

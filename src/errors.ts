@@ -11,6 +11,13 @@ export class NapoodError extends Error {
     this.name = 'NapoodError';
     this.argument = argument;
   }
+
+  /** The same message about another argument name (an API option shown as its CLI flag). */
+  renamed(argument: string): NapoodError {
+    const e = new NapoodError(argument, '', '');
+    e.message = argument + this.message.slice(this.argument.length);
+    return e;
+  }
 }
 
 /** Describe a value briefly for an error message. */

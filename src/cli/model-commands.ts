@@ -66,6 +66,10 @@ export async function runDump(argv: string[]): Promise<number> {
   const images = listOption(values, 'images');
   const input = stringOption(values, 'input');
   if ((images.length > 0) === (input !== undefined)) throw new NapoodError('--images / --input', 'exactly one of them', images.length ? 'both' : 'neither');
+  // featureMap, pooled and logits are always saved: a --layers name must not collide with them.
+  const DUMP_TENSORS = ['featureMap', 'pooled', 'logits', 'labels', 'head.weight', 'head.bias'];
+  const clash = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).find((l) => DUMP_TENSORS.includes(l));
+  if (clash !== undefined) throw new NapoodError('--layers', `names of model tensors other than the dump's own ${DUMP_TENSORS.join(', ')} (featureMap, pooled and logits are always saved)`, JSON.stringify(clash));
   const sets = await SetContext.create(values);
   const model = sets.model!;
   let source: ModelSource | undefined;

@@ -24,8 +24,16 @@ export interface ModelChoices {
   readonly threads?: number;
 }
 
+/** The adapter's option names as the CLI flags a user typed. */
+const CLI_OPTION: Readonly<Record<string, string>> = { featureLayer: '--feature-layer', extraOutputs: '--layers' };
+
 export async function openModel(path: string, choices: ModelChoices = {}): Promise<OnnxClassifier> {
-  return loadOnnxModel(path, { featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads });
+  try {
+    return await loadOnnxModel(path, { featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads });
+  } catch (err) {
+    const flag = err instanceof NapoodError ? CLI_OPTION[err.argument] : undefined;
+    throw flag ? (err as NapoodError).renamed(flag) : err;
+  }
 }
 
 /** The report of `napood inspect`, as plain data (printed as text or JSON). */

@@ -94,6 +94,7 @@ export function parseModel(bytes: Uint8Array, file: string): ModelProto {
 const sessionOptions = (threads?: number): ort.InferenceSession.SessionOptions => ({
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
+  logSeverityLevel: 3,
   ...(threads !== undefined ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
 });
 
