@@ -20,7 +20,8 @@ Modes (all print one JSON object on stdout):
              and energy scores alone on its outputs (ms/batch, median), and per image, one
              process, single file at a time: decode (open + convert + load), resize + crop,
              ToTensor + Normalize (ms/image, median of passes over all images), and the loader
-             alone (the DataLoader pass without the model, img/s)
+             alone (the DataLoader pass without the model, img/s); with --scores, the preprocessed
+             first batch (float32 NCHW) to PREFIX.input.f32
 
 Usage: /usr/bin/python3 bench/e2e_torch.py MODE --dir D --model NAME --threads T --batch B
        [--workers W] [--warmup 2] [--reps 2] [--scores PREFIX] [--forward-reps 5]
@@ -48,6 +49,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def load_tools():
     """tools/make_bench_models.py (the model definitions)."""
     path = os.path.join(ROOT, 'tools', 'make_bench_models.py')
+    sys.dont_write_bytecode = True  # no tools/__pycache__ in the working tree
     spec = importlib.util.spec_from_file_location('make_bench_models', path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -196,6 +198,8 @@ def mode_parts(args, manifest, paths):
     out['loader_img_per_s'] = n / best
     # forward and scores on a preloaded batch (the first B images)
     x = torch.stack([transforms.Compose(geo + norm)(pil_load(p)) for p in paths[:args.batch]])
+    if args.scores:
+        x.numpy().astype(np.float32).tofile(args.scores + '.input.f32')
     with torch.inference_mode():
         out['forward_ms'] = 1e3 * median_time(lambda: model(x), args.forward_reps, warm=2)
         logits = model(x)

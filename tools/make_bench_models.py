@@ -11,6 +11,9 @@ Writes into OUT_DIR (default /tmp/napood-bench):
   resnet18/state_dict.pt   the same weights for the PyTorch side (torchvision.models.resnet18())
   resnet18/images/         256 synthetic "photo-like" JPEGs (quality 90, 4:2:0), sizes around
                            500×375 (landscape and portrait, so that both resize branches are used)
+  */model.napmax.onnx      the same model with two more outputs, `nap_max` = ReduceMax of the
+                           pre-pooling map over H, W (N×C) and `pooled` = the pooled feature
+                           (N×C): all NAP needs, without the N×C×H×W map (bench/e2e_whatif.ts)
   smallcnn/model.onnx      SmallCNN below (4 × conv+bn+relu, global average pool, linear head),
                            3×32×32, opset 17, dynamic batch axis
   smallcnn/state_dict.pt
@@ -27,6 +30,7 @@ import json
 import os
 
 import numpy as np
+import onnx
 import torch
 import torch.nn as nn
 import torchvision
@@ -166,6 +170,23 @@ def export(model, size, path):
     )
 
 
+def add_nap_outputs(src, dst):
+    """Copy of the ONNX model with outputs `nap_max` (ReduceMax of the GlobalAveragePool input over
+    H, W, keepdims 0) and `pooled` (the flattened pooled feature)."""
+    m = onnx.load(src)
+    gap = [n for n in m.graph.node if n.op_type == 'GlobalAveragePool']
+    flat = [n for n in m.graph.node if n.op_type == 'Flatten' and n.input[0] == gap[-1].output[0]]
+    if len(gap) != 1 or len(flat) != 1:
+        raise SystemExit(f'{src}: expected one GlobalAveragePool → Flatten, found {len(gap)} / {len(flat)}')
+    fm, pooled = gap[0].input[0], flat[0].output[0]
+    m.graph.node.append(onnx.helper.make_node('ReduceMax', [fm], ['nap_max'], axes=[2, 3], keepdims=0))
+    m.graph.output.append(onnx.helper.make_tensor_value_info('nap_max', onnx.TensorProto.FLOAT, ['batch', 'channels']))
+    m.graph.output.append(onnx.helper.make_tensor_value_info(pooled, onnx.TensorProto.FLOAT, ['batch', 'channels']))
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+    return fm, pooled
+
+
 def make_model(out, name, size, seed):
     torch.manual_seed(seed)
     model = build_model(name)
@@ -174,6 +195,7 @@ def make_model(out, name, size, seed):
     os.makedirs(d, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(d, 'state_dict.pt'))
     export(model, size, os.path.join(d, 'model.onnx'))
+    add_nap_outputs(os.path.join(d, 'model.onnx'), os.path.join(d, 'model.napmax.onnx'))
     print(f'{name}: {sum(p.numel() for p in model.parameters())} parameters → {d}/model.onnx, state_dict.pt')
 
 
@@ -194,11 +216,11 @@ def main():
         'versions': {'torch': torch.__version__, 'torchvision': torchvision.__version__, 'PIL': Image.__version__, 'numpy': np.__version__},
         'models': {
             'resnet18': {
-                'onnx': 'resnet18/model.onnx', 'state_dict': 'resnet18/state_dict.pt', 'images': 'resnet18/images', 'count': a.n224,
+                'onnx': 'resnet18/model.onnx', 'onnx_napmax': 'resnet18/model.napmax.onnx', 'state_dict': 'resnet18/state_dict.pt', 'images': 'resnet18/images', 'count': a.n224,
                 'preprocess': {'resize': 256, 'size': 224, 'mean': IMAGENET_MEAN, 'std': IMAGENET_STD, 'preset': 'imagenet'},
             },
             'smallcnn': {
-                'onnx': 'smallcnn/model.onnx', 'state_dict': 'smallcnn/state_dict.pt', 'images': 'smallcnn/images', 'count': a.n32,
+                'onnx': 'smallcnn/model.onnx', 'onnx_napmax': 'smallcnn/model.napmax.onnx', 'state_dict': 'smallcnn/state_dict.pt', 'images': 'smallcnn/images', 'count': a.n32,
                 'preprocess': {'resize': None, 'size': 32, 'mean': CIFAR_MEAN, 'std': CIFAR_STD, 'preset': 'cifar'},
             },
         },
