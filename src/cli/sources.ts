@@ -16,7 +16,9 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     n: dump.n,
     dump,
     has: (field: Field) => dump.has(field),
-    batches: (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch }),
+    // The pipeline uses a batch before asking for the next: the feature map can be read straight
+    // into the NAP kernel's staging buffer (no second copy of the map).
+    batches: (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true }),
   };
 }
 

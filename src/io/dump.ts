@@ -18,6 +18,7 @@ import { firstNonFinite, isFloatDType } from './convert.js';
 import { npyTensor, readNpyHeader } from './npy.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type StoredTensor, TensorReader, elementCount, rowCount } from './tensor.js';
+import { napWasmStagingBuffer } from '../kernels/nap_simd.js';
 
 export type DumpField = 'featureMap' | 'pooled' | 'logits' | 'labels';
 
@@ -45,6 +46,13 @@ export interface BatchOptions {
    * then overwritten by the next batch: copy what must be kept. Default false.
    */
   reuseBuffers?: boolean;
+  /**
+   * Read featureMap rows straight into the NAP kernel's WebAssembly staging buffer, where
+   * `napKernel` scores them in place, without copying the map again (bench/nap_stream.ts). Every
+   * batch's featureMap is then overwritten by the next batch, as with reuseBuffers. Ignored where
+   * WebAssembly SIMD is missing. Default false.
+   */
+  stageFeatureMap?: boolean;
 }
 
 export interface Dump {
@@ -284,6 +292,13 @@ class DumpImpl implements Dump {
     return data;
   }
 
+  private readStaged(start: number, count: number, out: Float32Array): Float32Array {
+    const t = this.tensor('featureMap');
+    const data = this.reader.readFloat32(t, start, count, out);
+    checkFinite(data, elementCount(t.shape.slice(1)), start, this.argument, 'featureMap', this.path);
+    return data;
+  }
+
   readLabels(start: number, count: number): Int32Array {
     const t = this.tensor('labels');
     const v = this.reader.readFloat64(t, start, count);
@@ -347,6 +362,7 @@ class DumpImpl implements Dump {
     }
 
     const pool = opts.reuseBuffers ? new Map<string, Float32Array>() : undefined;
+    const staged = opts.stageFeatureMap && readMap && shape ? napWasmStagingBuffer(Math.min(rows, end - start) * mapRow) : null;
     for (let s = start; s < end; s += rows) {
       const count = Math.min(rows, end - s);
       let featureMap: DumpBatch['featureMap'];
@@ -354,7 +370,7 @@ class DumpImpl implements Dump {
       let logits: DumpBatch['logits'];
       let labels: Int32Array | undefined;
       if (readMap && shape) {
-        const map = this.readRowsInto('featureMap', s, count, pool);
+        const map = staged ? this.readStaged(s, count, staged.subarray(0, count * mapRow)) : this.readRowsInto('featureMap', s, count, pool);
         const [, c, h, w] = shape;
         if (want.has('featureMap')) featureMap = { data: map, c, h, w };
         if (derivePooled) {

@@ -6,6 +6,7 @@ import { type Dump, type DumpBatch, loadHead, openDump, spatialMean } from '../.
 import { writeNpy, readNpyHeader, npyTensor } from '../../src/io/npy.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { TensorReader } from '../../src/io/tensor.js';
+import { napWasmAvailable, napWasmStagingBuffer } from '../../src/kernels/nap_simd.js';
 import { EXPECTED, bits, fixture, tempDir, throwsNapood } from './helpers.js';
 
 const E = EXPECTED.dump;
@@ -115,6 +116,22 @@ test('streaming yields identical data for every batch size', () => {
       }
       assert.deepEqual(copies, want, `${src} reuseBuffers`);
       assert.equal(buffers.size, 1);
+      // stageFeatureMap: the map is read into the NAP kernel's WebAssembly memory, same values
+      // (float16 maps converted into it too), pooled derived from it as before.
+      const staged: number[][] = [[], [], [], []];
+      const stagedBuffers = new Set<ArrayBufferLike>();
+      for (const b of dump.batches({ rowsPerBatch: 4, stageFeatureMap: true })) {
+        staged[0].push(...b.featureMap!.data);
+        staged[1].push(...b.pooled!.data);
+        staged[2].push(...b.logits!.data);
+        staged[3].push(...b.labels!);
+        stagedBuffers.add(b.featureMap!.data.buffer);
+      }
+      assert.deepEqual(staged, want, `${src} stageFeatureMap`);
+      if (napWasmAvailable()) {
+        assert.equal(stagedBuffers.size, 1);
+        assert.equal([...stagedBuffers][0], napWasmStagingBuffer(1)!.buffer, 'the batches live in the kernel memory');
+      }
       // maxBatchBytes: 500 bytes / (4·36 + 4·4 + 4·5 + 4 bytes per row) = 2 rows per batch.
       assert.deepEqual([...dump.batches({ maxBatchBytes: 500 })].map((b) => b.n), [2, 2, 2, 2, 2]);
       // A row range.
