@@ -1,0 +1,387 @@
+/**
+ * A PNG decoder for the common case, in TypeScript on node:zlib (SPEC §4.2 decoding), giving the
+ * same 8-bit pixels as napood's sharp path (libspng, then `removeAlpha()` and
+ * `toColourspace('b-w' | 'srgb')`), which are also Pillow's `convert('L' | 'RGB')` pixels:
+ *
+ * - colour types 0 (grey, 1/2/4/8 bits; low depths scaled to 0..255 as ×255, ×85, ×17),
+ *   2 (RGB, 8 or 16 bits), 3 (palette, 1/2/4/8 bits), 4 (grey + alpha, 8 bits) and
+ *   6 (RGBA, 8 or 16 bits); not interlaced;
+ * - grey files (types 0, 4) give 1 channel, the others 3; alpha is dropped (not composited) and
+ *   tRNS ignored; 16 bits keep the high byte (what libvips does for RGB16);
+ * - ancillary chunks (iCCP, gAMA, sBIT, cHRM, sRGB, text...) are ignored, as napood's sharp
+ *   path does (`ignoreIcc`, no gamma handling).
+ *
+ * Everything else is left to sharp: `decodePng` returns `{ fallback: reason }` for Adam7
+ * interlacing, 16-bit grey (libvips converts grey16 to 8 bits through its colour pipeline, not
+ * by taking the high byte), palette indices past the end of PLTE (libspng gives black, Pillow
+ * its grey ramp), and for any file that is not clean: a truncated or oversized chunk, a critical
+ * chunk (IHDR, PLTE, IDAT, IEND) whose CRC is wrong, chunks out of order, an unknown critical
+ * chunk, a zlib stream that fails, ends early or holds more than the image, an unknown filter
+ * type. The caller then decodes the file with sharp, which either decodes it (libvips tolerates
+ * some damage, e.g. wrong CRCs) or fails with its own message, exactly as before this decoder
+ * existed: the fast path never changes which files are skipped or what they decode to.
+ */
+import * as zlib from 'node:zlib';
+
+/** The IHDR fields and what the chunks before the first IDAT say. */
+export interface PngHeader {
+  readonly width: number;
+  readonly height: number;
+  /** 1, 2, 4, 8 or 16. */
+  readonly bitDepth: number;
+  /** 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA. */
+  readonly colorType: number;
+  readonly interlaced: boolean;
+  /** Grey file (colour type 0 or 4): napood decodes it to 1 channel. */
+  readonly grey: boolean;
+  /** An alpha channel (colour type 4 or 6) or a valid tRNS chunk (libvips then reports alpha). */
+  readonly alpha: boolean;
+}
+
+export interface PngPixels {
+  /** Interleaved HWC uint8. */
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+}
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Samples per pixel by colour type. */
+const SAMPLES: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Allowed bit depths by colour type (PNG spec, table 11.1). */
+const DEPTHS: Readonly<Record<number, readonly number[]>> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+// Chunk type codes as big-endian uint32.
+const IHDR = 0x49484452;
+const PLTE = 0x504c5445;
+const IDAT = 0x49444154;
+const IEND = 0x49454e44;
+const TRNS = 0x74524e53;
+
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
+/** True when the buffer starts with the PNG signature. */
+export function isPng(b: Uint8Array): boolean {
+  if (b.length < 8) return false;
+  for (let i = 0; i < 8; i++) if (b[i] !== SIGNATURE[i]) return false;
+  return true;
+}
+
+/**
+ * The header of a PNG: IHDR (which must be the first chunk), then a walk over the chunk headers
+ * up to the first IDAT for PLTE and tRNS. `undefined` when anything looks wrong (bad IHDR,
+ * truncated before IDAT, palette without PLTE): the caller then asks libvips, whose error
+ * message is the one to report.
+ */
+export function readPngHeader(b: Uint8Array): PngHeader | undefined {
+  if (!isPng(b) || b.length < 33 || u32(b, 8) !== 13 || u32(b, 12) !== IHDR) return undefined;
+  const width = u32(b, 16);
+  const height = u32(b, 20);
+  const bitDepth = b[24]!;
+  const colorType = b[25]!;
+  const interlace = b[28]!;
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) return undefined;
+  if (!DEPTHS[colorType]?.includes(bitDepth) || b[26] !== 0 || b[27] !== 0 || interlace > 1) return undefined;
+  let pos = 33;
+  let paletteEntries = 0;
+  let trns = false;
+  for (;;) {
+    if (pos + 8 > b.length) return undefined;
+    const len = u32(b, pos);
+    const type = u32(b, pos + 4);
+    if (type === IDAT) break;
+    if (len > 0x7fffffff || pos + 12 + len > b.length) return undefined;
+    if (type === PLTE) {
+      paletteEntries = len / 3;
+    } else if (type === TRNS) {
+      // libspng keeps a tRNS of the right length (after PLTE for palettes), and libvips then
+      // reports alpha; it discards the others.
+      if (colorType === 0 ? len === 2 : colorType === 2 ? len === 6 : colorType === 3 ? len >= 1 && len <= paletteEntries : true) trns = true;
+    } else if (type === IEND || type === IHDR) {
+      return undefined;
+    }
+    pos += 12 + len;
+  }
+  // libspng refuses a palette with more entries than the bit depth can index.
+  if (colorType === 3 && !(paletteEntries >= 1 && paletteEntries <= 1 << bitDepth && Number.isInteger(paletteEntries))) return undefined;
+  return {
+    width, height, bitDepth, colorType, interlaced: interlace === 1,
+    grey: colorType === 0 || colorType === 4,
+    alpha: colorType === 4 || colorType === 6 || trns,
+  };
+}
+
+/** Why `decodePng` leaves a file to sharp; undefined when it decodes this kind of file. */
+export function pngFallbackReason(h: PngHeader): string | undefined {
+  if (h.interlaced) return 'interlaced';
+  if (h.bitDepth === 16 && h.grey) return '16-bit grey';
+  return undefined;
+}
+
+/**
+ * Decode a PNG whose header is `h` (from readPngHeader on the same bytes) to 8-bit pixels, 1
+ * channel for grey files, 3 for the others. `{ fallback }` says why the file is left to sharp
+ * (unsupported kind, or not a clean file: see the module comment). Never throws on bad input.
+ */
+export function decodePng(b: Uint8Array, h: PngHeader): PngPixels | { fallback: string } {
+  const why = pngFallbackReason(h);
+  if (why) return { fallback: why };
+  const { width, height, bitDepth: depth, colorType } = h;
+  const samples = SAMPLES[colorType]!;
+  const rowBytes = Math.ceil((width * samples * depth) / 8);
+  const stride = rowBytes + 1;
+  const expected = stride * height;
+  if (!Number.isSafeInteger(expected) || expected > 0x7fffffff) return { fallback: 'too large for the fast path' };
+
+  // Chunks: IHDR first, PLTE before the IDATs, the IDATs consecutive, then IEND.
+  let pos = 8;
+  let plte: Uint8Array | undefined;
+  const idat: Uint8Array[] = [];
+  let idatDone = false;
+  let ended = false;
+  while (pos + 12 <= b.length) {
+    const len = u32(b, pos);
+    const type = u32(b, pos + 4);
+    if (len > 0x7fffffff || pos + 12 + len > b.length) return { fallback: `chunk at byte ${pos} runs past the end of the file` };
+    const critical = (b[pos + 4]! & 0x20) === 0;
+    if (critical) {
+      const crc = zlib.crc32(b.subarray(pos + 4, pos + 8 + len));
+      if (crc !== u32(b, pos + 8 + len)) return { fallback: `CRC of chunk at byte ${pos} is wrong` };
+    }
+    const data = b.subarray(pos + 8, pos + 8 + len);
+    if (type === IDAT) {
+      if (idatDone) return { fallback: 'IDAT chunks are not consecutive' };
+      idat.push(data);
+    } else {
+      if (idat.length > 0) idatDone = true;
+      if (type === IEND) {
+        ended = true;
+        break;
+      } else if (type === IHDR) {
+        if (pos !== 8) return { fallback: 'a second IHDR' };
+      } else if (type === PLTE) {
+        if (plte || idat.length > 0 || len === 0 || len % 3 !== 0 || len > 768 || (colorType === 3 && len > 3 << depth)) return { fallback: 'unexpected PLTE' };
+        plte = data;
+      } else if (critical) {
+        return { fallback: 'unknown critical chunk' };
+      }
+    }
+    pos += 12 + len;
+  }
+  if (!ended) return { fallback: 'no IEND chunk' };
+  if (idat.length === 0) return { fallback: 'no IDAT chunk' };
+  if (colorType === 3 && !plte) return { fallback: 'no PLTE chunk' };
+
+  let raw: Uint8Array;
+  try {
+    const input = idat.length === 1 ? idat[0]! : Buffer.concat(idat);
+    // One output chunk of the expected size (no concatenation); more is an error.
+    const chunkSize = Math.max(64, Math.min(expected, 1 << 22));
+    const r = zlib.inflateSync(input, { maxOutputLength: expected, chunkSize, info: true }) as unknown as { buffer: Buffer; engine: zlib.Inflate };
+    if (r.buffer.length !== expected) return { fallback: `image data ends early (${r.buffer.length} of ${expected} bytes)` };
+    if (r.engine.bytesWritten !== input.length) return { fallback: 'bytes after the end of the zlib stream' };
+    raw = new Uint8Array(r.buffer.buffer, r.buffer.byteOffset, r.buffer.length);
+  } catch (e) {
+    return { fallback: `zlib: ${(e as Error).message}` };
+  }
+
+  const bpp = Math.max(1, (samples * depth) >> 3);
+  if (!unfilter(raw, rowBytes, height, bpp)) return { fallback: 'unknown filter type' };
+  const channels: 1 | 3 = h.grey ? 1 : 3;
+  const out = new Uint8Array(width * height * channels);
+  if (colorType === 3) {
+    if (!expandPalette(raw, stride, width, height, depth, plte!, out)) return { fallback: 'palette index past the end of PLTE' };
+  } else {
+    convertRows(raw, stride, width, height, colorType, depth, out);
+  }
+  return { data: out, width, height, channels };
+}
+
+/** Undo the PNG filters in place; rows start at y·(rowBytes + 1) with their filter byte. */
+function unfilter(d: Uint8Array, rowBytes: number, height: number, bpp: number): boolean {
+  const stride = rowBytes + 1;
+  for (let y = 0; y < height; y++) {
+    const f = d[y * stride]!;
+    const o = y * stride + 1;
+    const end = o + rowBytes;
+    const p = o - stride; // previous row (only read when y > 0)
+    switch (f) {
+      case 0:
+        break;
+      case 1:
+        for (let i = o + bpp; i < end; i++) d[i] = (d[i]! + d[i - bpp]!) & 255;
+        break;
+      case 2:
+        if (y === 0) break;
+        for (let i = o, j = p; i < end; i++, j++) d[i] = (d[i]! + d[j]!) & 255;
+        break;
+      case 3:
+        if (y === 0) {
+          for (let i = o + bpp; i < end; i++) d[i] = (d[i]! + (d[i - bpp]! >> 1)) & 255;
+        } else {
+          const first = o + bpp;
+          for (let i = o, j = p; i < first && i < end; i++, j++) d[i] = (d[i]! + (d[j]! >> 1)) & 255;
+          for (let i = first, j = p + bpp; i < end; i++, j++) d[i] = (d[i]! + ((d[i - bpp]! + d[j]!) >> 1)) & 255;
+        }
+        break;
+      case 4:
+        if (y === 0) {
+          // Paeth with no previous row is Sub.
+          for (let i = o + bpp; i < end; i++) d[i] = (d[i]! + d[i - bpp]!) & 255;
+        } else if (bpp === 3) {
+          paeth3(d, o, p, end);
+        } else if (bpp === 4) {
+          paeth4(d, o, p, end);
+        } else if (bpp === 1) {
+          paeth1(d, o, p, end);
+        } else {
+          const first = o + bpp;
+          for (let i = o, j = p; i < first && i < end; i++, j++) d[i] = (d[i]! + d[j]!) & 255;
+          for (let i = first, j = p + bpp; i < end; i++, j++) d[i] = (d[i]! + paeth(d[i - bpp]!, d[j]!, d[j - bpp]!)) & 255;
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The Paeth predictor without branches (the choice is data-dependent: branches mispredict):
+ * a (left), b (up), c (up-left), all 0..255.
+ */
+function paeth(a: number, b: number, c: number): number {
+  let pa = b - c;
+  let pb = a - c;
+  let pc = pa + pb;
+  pa = (pa ^ (pa >> 31)) - (pa >> 31);
+  pb = (pb ^ (pb >> 31)) - (pb >> 31);
+  pc = (pc ^ (pc >> 31)) - (pc >> 31);
+  const notA = ((pb - pa) | (pc - pa)) >> 31; // −1 unless pa ≤ pb and pa ≤ pc
+  const useC = (pc - pb) >> 31; // −1 when pc < pb
+  return (a & ~notA) | (((b & ~useC) | (c & useC)) & notA);
+}
+
+// Paeth rows for 1, 3 and 4 bytes per pixel, left and up-left kept in locals.
+function paeth1(d: Uint8Array, o: number, p: number, end: number): void {
+  let a = 0;
+  let c = 0;
+  for (let i = o, j = p; i < end; i++, j++) {
+    const b = d[j]!;
+    a = (d[i]! + paeth(a, b, c)) & 255;
+    d[i] = a;
+    c = b;
+  }
+}
+
+function paeth3(d: Uint8Array, o: number, p: number, end: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, c0 = 0, c1 = 0, c2 = 0;
+  for (let i = o, j = p; i < end; i += 3, j += 3) {
+    const b0 = d[j]!, b1 = d[j + 1]!, b2 = d[j + 2]!;
+    a0 = (d[i]! + paeth(a0, b0, c0)) & 255;
+    a1 = (d[i + 1]! + paeth(a1, b1, c1)) & 255;
+    a2 = (d[i + 2]! + paeth(a2, b2, c2)) & 255;
+    d[i] = a0;
+    d[i + 1] = a1;
+    d[i + 2] = a2;
+    c0 = b0;
+    c1 = b1;
+    c2 = b2;
+  }
+}
+
+function paeth4(d: Uint8Array, o: number, p: number, end: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let i = o, j = p; i < end; i += 4, j += 4) {
+    const b0 = d[j]!, b1 = d[j + 1]!, b2 = d[j + 2]!, b3 = d[j + 3]!;
+    a0 = (d[i]! + paeth(a0, b0, c0)) & 255;
+    a1 = (d[i + 1]! + paeth(a1, b1, c1)) & 255;
+    a2 = (d[i + 2]! + paeth(a2, b2, c2)) & 255;
+    a3 = (d[i + 3]! + paeth(a3, b3, c3)) & 255;
+    d[i] = a0;
+    d[i + 1] = a1;
+    d[i + 2] = a2;
+    d[i + 3] = a3;
+    c0 = b0;
+    c1 = b1;
+    c2 = b2;
+    c3 = b3;
+  }
+}
+
+/** Unfiltered rows of colour types 0, 2, 4, 6 to 1 (grey) or 3 (colour) 8-bit channels. */
+function convertRows(d: Uint8Array, stride: number, width: number, height: number, colorType: number, depth: number, out: Uint8Array): void {
+  if (depth < 8) {
+    // Grey at 1, 2 or 4 bits, scaled to 0..255.
+    const scale = depth === 1 ? 255 : depth === 2 ? 85 : 17;
+    const mask = (1 << depth) - 1;
+    for (let y = 0, q = 0; y < height; y++) {
+      const o = y * stride + 1;
+      for (let x = 0; x < width; x++) {
+        const bit = x * depth;
+        out[q++] = ((d[o + (bit >> 3)]! >> (8 - depth - (bit & 7))) & mask) * scale;
+      }
+    }
+    return;
+  }
+  const bytesPerSample = depth >> 3;
+  const samples = SAMPLES[colorType]!;
+  if (bytesPerSample === 1 && (colorType === 0 || colorType === 2)) {
+    const n = width * samples;
+    for (let y = 0; y < height; y++) out.set(d.subarray(y * stride + 1, y * stride + 1 + n), y * n);
+    return;
+  }
+  const step = samples * bytesPerSample;
+  const keep = colorType === 4 || colorType === 0 ? 1 : 3;
+  for (let y = 0, q = 0; y < height; y++) {
+    let i = y * stride + 1;
+    const end = i + width * step;
+    if (keep === 1) {
+      for (; i < end; i += step) out[q++] = d[i]!;
+    } else if (bytesPerSample === 1) {
+      for (; i < end; i += step) {
+        out[q] = d[i]!;
+        out[q + 1] = d[i + 1]!;
+        out[q + 2] = d[i + 2]!;
+        q += 3;
+      }
+    } else {
+      // 16 bits, big-endian: the high byte of R, G, B.
+      for (; i < end; i += step) {
+        out[q] = d[i]!;
+        out[q + 1] = d[i + 2]!;
+        out[q + 2] = d[i + 4]!;
+        q += 3;
+      }
+    }
+  }
+}
+
+/** Palette indices (1/2/4/8 bits) to RGB; false when an index is past the end of PLTE. */
+function expandPalette(d: Uint8Array, stride: number, width: number, height: number, depth: number, plte: Uint8Array, out: Uint8Array): boolean {
+  const entries = plte.length / 3;
+  let maxIndex = 0;
+  const mask = (1 << depth) - 1;
+  for (let y = 0, q = 0; y < height; y++) {
+    const o = y * stride + 1;
+    for (let x = 0; x < width; x++) {
+      let k: number;
+      if (depth === 8) {
+        k = d[o + x]!;
+      } else {
+        const bit = x * depth;
+        k = (d[o + (bit >> 3)]! >> (8 - depth - (bit & 7))) & mask;
+      }
+      if (k > maxIndex) maxIndex = k;
+      const s = k * 3;
+      out[q] = plte[s]!;
+      out[q + 1] = plte[s + 1]!;
+      out[q + 2] = plte[s + 2]!;
+      q += 3;
+    }
+  }
+  return maxIndex < entries;
+}
