@@ -55,6 +55,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { readImageHeader } from '../src/images/header.js';
+import { sniffFormat } from '../src/images/sources.js';
 import { decodeImage, expandImageInputs, imageBatches, loadImages, normalizeInto, PRESETS, resamplePil, resizeGeometry, type Preprocess } from '../src/images/index.js';
 import { METHODS } from '../src/methods/registry.js';
 import { loadOnnxModel, type OnnxRunResult } from '../src/onnx/adapter.js';
@@ -287,7 +289,7 @@ async function napoodChild(a: Args): Promise<Record<string, unknown>> {
     };
     out.read_ms_per_img = await perImage((p) => readFile(p));
     const buffers = await Promise.all(items.map((it) => readFile(it.path)));
-    out.metadata_ms_per_img = await perImage((_, i) => sharp(buffers[i]!, { limitInputPixels: false }).metadata());
+    out.metadata_ms_per_img = await perImage((_, i) => readImageHeader(buffers[i]!, sniffFormat(buffers[i]!) ?? 'jpeg'));
     out.decode_ms_per_img = await perImage((p) => decodeImage(p));
     const decoded = await Promise.all(items.map((it) => decodeImage(it.path)));
     out.resample_ms_per_img = await perImage((_, i) => {
@@ -551,7 +553,7 @@ function report(a: Args, rows: Row[], manifest: Manifest, total: number, startLo
     }
   }
   if (rows.some((r) => r.parts)) {
-    L.push('', 'Where the time goes. Per image, one image at a time (await each), on the T cores: read = the file read; decode = read + header + decode to RGB (napood: readFile, sharp metadata, sharp raw decode; PyTorch: PIL open + convert + load); resize = resize + centre crop of a decoded image (napood: Pillow-exact JS port; PyTorch: Pillow C); normalise = to float32 with mean/std (napood normalizeInto; PyTorch ToTensor + Normalize). Loader = a whole pass of the data loader without the model (napood imageBatches; PyTorch DataLoader, 0 workers). Forward per batch (napood: with / without the extra graph outputs, interleaved runs).', '');
+    L.push('', 'Where the time goes. Per image, one image at a time (await each), on the T cores: read = the file read; decode = read + header + decode to RGB (napood: readFile, header parsed in JS, then the napood PNG decoder for small PNGs or the sharp raw decode; PyTorch: PIL open + convert + load); resize = resize + centre crop of a decoded image (napood: Pillow-exact JS port; PyTorch: Pillow C); normalise = to float32 with mean/std (napood normalizeInto; PyTorch ToTensor + Normalize). Loader = a whole pass of the data loader without the model (napood imageBatches; PyTorch DataLoader, 0 workers). Forward per batch (napood: with / without the extra graph outputs, interleaved runs).', '');
     L.push('| model | T | side | read ms | header ms | decode ms | resize ms | normalise ms | loader img/s | forward ms/batch | forward ms/img | NAP ms/batch | energy ms/batch |');
     L.push('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
