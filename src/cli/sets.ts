@@ -1,19 +1,23 @@
 /**
  * The data sets of a command (`--features`, `--id`, `--ood`, `--fit`) as pipeline sources.
  *
- * Without `--model` every set is a feature dump. With `--model MODEL.onnx` every set is model
- * input instead: image files, folders (a folder per class gives labels, in sorted folder order as
- * torchvision's ImageFolder), `@list.txt` files, or one preprocessed NCHW float32 `.npy` tensor;
- * each set runs through the model once, and all methods score the same forward pass.
+ * Without `--model` every set is a feature dump. With `--model MODEL.onnx` a set is model input:
+ * image files, folders (a folder per class gives labels, in sorted folder order as torchvision's
+ * ImageFolder), `@list.txt` files, or one preprocessed NCHW float32 `.npy` tensor; each set runs
+ * through the model once, and all methods score the same forward pass. A set that is a feature
+ * dump (a `.safetensors` file, or a directory holding featureMap.npy / pooled.npy / logits.npy) is
+ * still read as a dump, so the features of a large ID-train set made once by `napood dump --model`
+ * can be reused; it must match the model's feature map, pooled size and classes, and the model's
+ * head is the one used (a dump whose own head differs gets a warning).
  *
  * Class labels: the ID-train set's class folders (or `--classes FILE`) define label order, and the
  * ID test set is mapped through them, so a test set holding only some classes keeps the model's
  * indices. OOD sets carry no labels.
  */
 import { readFileSync } from 'node:fs';
-import { NapoodError } from '../errors.js';
+import { NapoodError, shapeString } from '../errors.js';
 import type { BatchSource } from '../core/pipeline.js';
-import type { Dump } from '../io/dump.js';
+import { looksLikeDump, type Dump } from '../io/dump.js';
 import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type PreprocessFlags } from '../images/index.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { Head } from '../types.js';
@@ -32,7 +36,7 @@ export interface CliSource extends BatchSource {
 }
 
 export const modelOptions = {
-  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt) or preprocessed NCHW .npy tensors' },
+  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt), preprocessed NCHW .npy tensors, or dumps made with this model' },
   'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
   'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
   threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
@@ -77,6 +81,41 @@ function readClasses(path: string): string[] {
     seen.add(name);
   }
   return names;
+}
+
+/**
+ * A dump read next to a model must hold that model's features: the feature map [C, H, W], the
+ * pooled size and the number of classes as the model gives them. The model's head is used; a
+ * dump carrying a different head.weight / head.bias is reported on stderr (it was probably made
+ * with another model or another checkpoint).
+ */
+export function checkDumpMatchesModel(dump: Dump, label: string, model: OnnxClassifier): void {
+  const info = model.info;
+  const made = `as ${info.file} gives (a dump made with this model, e.g. by napood dump --model)`;
+  const fm = dump.featureMapShape;
+  const [c, h, w] = info.featureShape;
+  if (fm && (fm[1] !== c || fm[2] !== h || fm[3] !== w)) {
+    throw new NapoodError(label, `a feature map [N, ${c}, ${h}, ${w}] ${made}`, `featureMap ${shapeString(fm)}`);
+  }
+  const pooled = info.pooledDim ?? c;
+  if (dump.channels !== undefined && dump.channels !== pooled) {
+    throw new NapoodError(label, `${pooled} feature channels ${made}`, `${dump.channels}`);
+  }
+  if (dump.classes !== undefined && dump.classes !== info.numClasses) {
+    throw new NapoodError(label, `logits of ${info.numClasses} classes ${made}`, `${dump.classes}`);
+  }
+  const own = dump.linearHead();
+  const modelHead = model.head?.linear;
+  if (own && modelHead) {
+    let worst = own.k === modelHead.k && own.c === modelHead.c ? 0 : Infinity;
+    if (worst === 0) {
+      for (let i = 0; i < own.weight.length; i++) worst = Math.max(worst, Math.abs(own.weight[i]! - modelHead.weight[i]!) / Math.max(1, Math.abs(modelHead.weight[i]!)));
+      for (let i = 0; i < own.bias.length; i++) worst = Math.max(worst, Math.abs(own.bias[i]! - modelHead.bias[i]!) / Math.max(1, Math.abs(modelHead.bias[i]!)));
+    }
+    if (worst > 1e-6) {
+      process.stderr.write(`napood: warning: ${label}: its head weights differ from ${info.file}'s head (${worst === Infinity ? `[${own.k}, ${own.c}] vs [${modelHead.k}, ${modelHead.c}]` : `max relative difference ${worst.toExponential(2)}`}); the model's head is used; was the dump made with another model?\n`);
+    }
+  }
 }
 
 export class SetContext {
@@ -130,12 +169,41 @@ export class SetContext {
     let source: CliSource;
     if (!this.model) {
       source = this.openDumpSet(path, argument);
+    } else if (looksLikeDump(path)) {
+      source = this.openDumpSet(path, argument);
+      try {
+        checkDumpMatchesModel(source.dump!, source.label, this.model);
+        if (role !== 'ood') this.adoptDumpClasses(source.dump!, source.label);
+      } catch (e) {
+        source.close();
+        throw e;
+      }
     } else {
       const ms = await this.openModelInput([path], argument, role);
       source = role === 'train' ? replayableSource(ms) : ms;
     }
     this.opened.push(source);
     return source;
+  }
+
+  /**
+   * Labels of a dump made by `napood dump --images` are indices in its class order (metadata
+   * "classes"): it must be the order the other sets of the run use.
+   */
+  private adoptDumpClasses(dump: Dump, label: string): void {
+    const text = dump.metadata.classes;
+    if (text === undefined || !dump.has('labels')) return;
+    let names: unknown;
+    try { names = JSON.parse(text); } catch { return; }
+    if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) return;
+    if (!this.classes) {
+      this.classes = names as string[];
+      return;
+    }
+    const same = names.length <= this.classes.length && names.every((x, i) => x === this.classes![i]);
+    if (!same) {
+      throw new NapoodError(label, `labels in the class order of the other sets (${this.classes.slice(0, 4).join(', ')}${this.classes.length > 4 ? ', …' : ''})`, `a dump labelled in the order ${(names as string[]).slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''}`);
+    }
   }
 
   private openDumpSet(path: string, argument: string): CliSource {

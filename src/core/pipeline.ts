@@ -86,7 +86,7 @@ function fieldsFor(needs: readonly Need[], source: BatchSource, head: Head | und
         if (!head?.linear) throw new NapoodError(source.label, `a single linear classifier head (needed by ${who})`, head ? 'a head that is not one linear layer' : 'no head');
         break;
       case 'model':
-        if (!source.model) throw new NapoodError(who, 'a model to take input gradients from (--model); on feature dumps use the temperature-only variant, e.g. odin:noise=0', 'feature dumps');
+        if (!source.model) throw new NapoodError(who, 'model input to take input gradients from (--model with images or an NCHW .npy); on feature dumps use the temperature-only variant, e.g. odin:noise=0', `a feature dump (${source.label})`);
         break;
     }
   }

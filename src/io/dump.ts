@@ -415,5 +415,22 @@ export function openDump(p: string, opts: OpenDumpOptions = {}): Dump {
   return new DumpImpl(p, loc.format, loc.tensors, loc.metadata, argument, head);
 }
 
+/**
+ * True when `p` is a feature dump rather than model input: a `.safetensors` file, or a directory
+ * holding featureMap.npy, pooled.npy or logits.npy (a folder of images holds none of those).
+ * Used where a set may be either (sets with `--model`).
+ */
+export function looksLikeDump(p: string): boolean {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return p.toLowerCase().endsWith('.safetensors');
+  }
+  if (st.isFile()) return p.toLowerCase().endsWith('.safetensors');
+  if (!st.isDirectory()) return false;
+  return ['featureMap', 'pooled', 'logits'].some((name) => fs.existsSync(path.join(p, `${name}.npy`)));
+}
+
 /** Number of rows of a stored tensor (re-exported for callers that hold descriptors). */
 export { rowCount };

@@ -1,5 +1,5 @@
 /** Feature-dump I/O (SPEC §4.3): .npy, .safetensors, streamed dumps, atomic writes. */
-export { type Dump, type DumpBatch, type DumpField, type BatchOptions, type OpenDumpOptions, type TensorDescriptor, DEFAULT_BATCH_BYTES, openDump, loadHead, spatialMean } from './dump.js';
+export { type Dump, type DumpBatch, type DumpField, type BatchOptions, type OpenDumpOptions, type TensorDescriptor, DEFAULT_BATCH_BYTES, openDump, loadHead, looksLikeDump, spatialMean } from './dump.js';
 export { type NpyDescriptor, type NpyArray, type NpyStreamWriter, readNpyHeader, readNpy, writeNpy, openNpyWriter, npyTensor, parseDescr } from './npy.js';
 export { type SafetensorsHeader, type SafetensorsTensor, type SafetensorsDType, type SafetensorsInput, type SafetensorsData, readSafetensorsHeader, readSafetensors, writeSafetensors } from './safetensors.js';
 export { type AtomicWriter, writeFileAtomic, openAtomicWriter } from './atomic.js';

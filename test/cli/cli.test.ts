@@ -130,7 +130,7 @@ test('bad input: clear messages, exit code 2, no output file left behind', () =>
   assertFails(napood('score', '--features', features, '--method', 'nap', '--out', join(dir, 'x.txt')), /--out: expected a file name ending in \.npy or \.csv/);
   assertFails(napood('score', '--features', join(dir, 'missing'), '--method', 'nap', '--out', out), /--features/);
   assertFails(napood('score', '--method', 'nap', '--out', out), /--features: expected a value/);
-  assertFails(napood('score', '--features', features, '--method', 'odin', '--out', out), /odin: expected a model .*odin:noise=0/);
+  assertFails(napood('score', '--features', features, '--method', 'odin', '--out', out), /odin: expected model input .*odin:noise=0, found a feature dump/);
   assertFails(napood('eval', '--id', features, '--ood', 'x', '--methods', 'nap'), /--ood: expected NAME=DUMP/);
   assertFails(napood('score', '--features', features, '--bogus', '--out', out), /arguments: expected options listed by napood score --help/);
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/io/dump.js';
+import { writeNpy } from '../../src/io/npy.js';
 import { fixturesDir, repoRoot } from '../helpers.js';
 
 const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
@@ -136,6 +137,60 @@ test('dump --images writes the same features as scoring the images; paths, class
   assert.equal(r.code, 0, r.stderr);
   const fromDump = readFileSync(join(dir, 'nap.csv'), 'utf8').trim().split('\n').slice(1).map(Number);
   expected.id.scores.nap!.forEach((want, i) => assertClose(fromDump[i]!, want, 1e-4, `nap from dump row ${i}`));
+  rmSync(dir, { recursive: true });
+});
+
+test('eval --model reads dump sets next to image sets: --fit from a napood dump gives the all-images results', () => {
+  const dir = tmp();
+  const train = join(dir, 'train.safetensors');
+  let r = napood(['dump', ...cifar, '--images', rel(tree), '--out', train]);
+  assert.equal(r.code, 0, r.stderr);
+  const json = join(dir, 'report.json');
+  const methods = ['nap', 'react', 'energy'];
+  r = napood(['eval', ...cifar, '--id', rel(tree), '--ood', `extra=${rel(extra)}`, '--fit', train,
+    '--methods', methods.join(','), '--bootstrap', '0', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /warning/, 'the dump holds this model\'s head: no warning');
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  for (const [i, m] of methods.entries()) {
+    assertClose(report.methods[i].results.extra.auroc, 100 * expected.metrics[m]!.auroc, 1e-9, `${m} AUROC`);
+    assertClose(report.methods[i].results.extra.fpr95, 100 * expected.metrics[m]!.fpr95, 1e-9, `${m} FPR95`);
+  }
+  assertClose(report.id.accuracy, 100 * expected.id.accuracy, 1e-9, 'ID accuracy');
+
+  // The ID test set as a dump too: same scores as from the images.
+  const out = join(dir, 'react.csv');
+  r = napood(['score', ...cifar, '--features', train, '--fit', rel(tree), '--method', 'react', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const fromDump = readFileSync(out, 'utf8').trim().split('\n').slice(1).map(Number);
+  assert.equal(fromDump.length, expected.id.paths.length);
+  expected.id.scores.react!.forEach((want, i) => assertClose(fromDump[i]!, want, 1e-4, `react from dump row ${i}`));
+
+  // ODIN's input perturbation needs the images, not a dump of them.
+  r = napood(['score', ...cifar, '--features', train, '--method', 'odin', '--out', join(dir, 'o.npy')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /odin: expected model input .*found a feature dump \(--features /);
+
+  // A dump from another model is refused, naming the set and what the model gives.
+  const demo = join(repoRoot, 'examples', 'demo', 'train.safetensors');
+  r = napood(['eval', ...cifar, '--id', rel(tree), '--ood', `extra=${rel(extra)}`, '--fit', demo, '--methods', 'react', '--json', join(dir, 'x.json')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--fit .*train\.safetensors: expected .*as .*model\.onnx gives/);
+  assert.ok(!readdirSync(dir).includes('x.json'), 'no report written');
+
+  // A dump with this model's shapes but another head: used with a warning (the model's head wins).
+  const dumped = openDump(train);
+  const head = dumped.linearHead()!;
+  const first = [...dumped.batches({ fields: ['pooled'] })][0]!;
+  const pooled = first.pooled!;
+  dumped.close();
+  const other = join(dir, 'other');
+  spawnSync('mkdir', [other]);
+  writeNpy(join(other, 'pooled.npy'), pooled.data, [first.n, pooled.c]);
+  writeNpy(join(other, 'head.weight.npy'), head.weight.map((x) => x + 0.5), [head.k, head.c]);
+  r = napood(['score', ...cifar, '--features', rel(tree), '--fit', other, '--method', 'react', '--out', join(dir, 'r2.npy')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: --fit .*other: its head weights differ from .*model\.onnx's head .*the model's head is used/);
   rmSync(dir, { recursive: true });
 });
 
