@@ -11,6 +11,7 @@ export interface OpenedSource extends BatchSource {
 
 export function openDumpSource(path: string, argument: string, rowsPerBatch?: number): OpenedSource {
   const dump = openDump(path, { argument });
+  const paths = imagePaths(dump);
   return {
     label: `${argument} ${path}`,
     n: dump.n,
@@ -18,8 +19,24 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     has: (field: Field) => dump.has(field),
     // The pipeline uses a batch before asking for the next: the feature map can be read straight
     // into the NAP kernel's staging buffer (no second copy of the map).
-    batches: (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true }),
+    batches: paths
+      ? function* (fields: readonly Field[]) {
+        for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) yield { ...b, paths: paths.slice(b.start, b.start + b.n) };
+      }
+      : (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true }),
   };
+}
+
+/** The image path of every row, when the dump was made from images by `napood dump` (metadata "paths"). */
+function imagePaths(dump: Dump): string[] | undefined {
+  const text = dump.metadata.paths;
+  if (text === undefined) return undefined;
+  try {
+    const paths: unknown = JSON.parse(text);
+    return Array.isArray(paths) && paths.length === dump.n && paths.every((p) => typeof p === 'string') ? paths as string[] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function headFrom(linear: LinearHead | undefined): Head | undefined {

@@ -135,8 +135,10 @@ test('dump --images writes the same features as scoring the images; paths, class
   }
   r = napood(['score', '--features', out, '--method', 'nap', '--out', join(dir, 'nap.csv')]);
   assert.equal(r.code, 0, r.stderr);
-  const fromDump = readFileSync(join(dir, 'nap.csv'), 'utf8').trim().split('\n').slice(1).map(Number);
-  expected.id.scores.nap!.forEach((want, i) => assertClose(fromDump[i]!, want, 1e-4, `nap from dump row ${i}`));
+  // The dump keeps the image paths: score writes them as for the images themselves.
+  const fromDump = readCsvScores(join(dir, 'nap.csv'));
+  assert.deepEqual([...fromDump.keys()], expected.id.paths);
+  expected.id.paths.forEach((p, i) => assertClose(fromDump.get(p)!, expected.id.scores.nap![i]!, 1e-4, `nap from dump ${p}`));
   rmSync(dir, { recursive: true });
 });
 
@@ -162,9 +164,9 @@ test('eval --model reads dump sets next to image sets: --fit from a napood dump 
   const out = join(dir, 'react.csv');
   r = napood(['score', ...cifar, '--features', train, '--fit', rel(tree), '--method', 'react', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  const fromDump = readFileSync(out, 'utf8').trim().split('\n').slice(1).map(Number);
-  assert.equal(fromDump.length, expected.id.paths.length);
-  expected.id.scores.react!.forEach((want, i) => assertClose(fromDump[i]!, want, 1e-4, `react from dump row ${i}`));
+  const fromDump = readCsvScores(out);
+  assert.deepEqual([...fromDump.keys()], expected.id.paths);
+  expected.id.paths.forEach((p, i) => assertClose(fromDump.get(p)!, expected.id.scores.react![i]!, 1e-4, `react from dump ${p}`));
 
   // ODIN's input perturbation needs the images, not a dump of them.
   r = napood(['score', ...cifar, '--features', train, '--method', 'odin', '--out', join(dir, 'o.npy')]);
