@@ -154,7 +154,7 @@ function csvField(text: string): string {
 const evalSpec: CommandSpec = {
   name: 'eval',
   summary: 'evaluate methods on ID vs OOD sets (dumps, or images with --model) and print the paper\'s table (FPR95, AUROC per OOD set, average)',
-  usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]\n       napood eval --model MODEL.onnx --id IMAGES --ood NAME=IMAGES […] --methods … [--fit IMAGES] [preprocessing]   (IMAGES: files, a folder, @list.txt or an NCHW .npy)',
+  usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]\n       napood eval --model MODEL.onnx --id IMAGES --ood NAME=IMAGES […] --methods … [--fit IMAGES] [preprocessing]   (IMAGES: files, a folder, @list.txt, an NCHW .npy, or a dump made with this model)',
   options: {
     id: { type: 'string', value: 'DUMP', help: 'in-distribution test features (with --model: images, a folder, @list.txt or an NCHW .npy)' },
     ood: { type: 'string', multiple: true, value: 'NAME=DUMP', help: 'an OOD set (repeat for each set; with --model: images as for --id)' },
