@@ -41,8 +41,8 @@ export function inspectReport(model: OnnxClassifier): Record<string, unknown> {
   const info = model.info;
   return {
     file: info.file,
-    input: { name: info.input.name, shape: info.input.shape.map((d) => (d === null ? 'N' : d)), type: 'float32', chw: info.inputChw },
-    featureMap: { tensor: info.featureMap, shape: info.featureShape, chosenBy: info.featureLayerOverride ? 'user (--feature-layer)' : 'pooling before the classifier' },
+    input: { name: info.input.name, shape: info.input.shape.map((d) => (d === null ? 'N' : d)), type: 'float32', chw: info.inputChw, layout: info.inputLayout },
+    featureMap: { tensor: info.featureMap, shape: info.featureShape, layoutInGraph: info.featureLayout, chosenBy: info.featureLayerOverride ? 'user (--feature-layer)' : 'pooling before the classifier' },
     pooling: info.pool ? { op: info.pool.kind, node: info.pool.node, output: info.pool.output, then: info.pool.reshapeOps } : null,
     pooled: info.pooled ? { tensor: info.pooled, size: info.pooledDim } : null,
     head: info.headKind
@@ -59,8 +59,8 @@ export function inspectText(model: OnnxClassifier): string {
   const info = model.info;
   const lines = [
     `model:        ${info.file}`,
-    `input:        ${JSON.stringify(info.input.name)} [N, ${info.inputChw.join(', ')}] float32`,
-    `feature map:  ${JSON.stringify(info.featureMap)} [C, H, W] = [${info.featureShape.join(', ')}]${info.featureLayerOverride ? ' (chosen with --feature-layer)' : ''}`,
+    `input:        ${JSON.stringify(info.input.name)} [N, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}`,
+    `feature map:  ${JSON.stringify(info.featureMap)} [C, H, W] = [${info.featureShape.join(', ')}]${info.featureLayout === 'nhwc' ? ' (channels last in the graph, read as NCHW)' : ''}${info.featureLayerOverride ? ' (chosen with --feature-layer)' : ''}`,
     `pooling:      ${info.pool ? `${info.pool.kind} ${JSON.stringify(info.pool.node)}${info.pool.reshapeOps.length ? ' → ' + info.pool.reshapeOps.join(' → ') : ''}` : 'none found'}`,
     `pooled z:     ${info.pooled ? `${JSON.stringify(info.pooled)} [${info.pooledDim}]` : 'none'}`,
     `head:         ${info.headKind === 'linear' ? `linear (${info.headOps.join(' → ')}), W [${info.linear!.k}, ${info.linear!.c}], b [${info.linear!.k}]` : info.headKind === 'mlp' ? `${info.headOps.join(' → ')} (not one linear layer: runs as its own sub-model; DICE and ViM need a linear head)` : 'none'}`,
@@ -124,12 +124,13 @@ function batchFromRun(r: Awaited<ReturnType<OnnxClassifier['run']>>, labels: Int
   return { n: r.n, featureMap: r.featureMap, pooled: r.pooled, logits: r.logits, labels, input, extra: r.extra, paths };
 }
 
-/** A preprocessed NCHW float32 tensor in a .npy file, run through the model in batches. */
+/** A preprocessed float32 tensor in a .npy file (NCHW, or NHWC for a channels-last model), run through the model in batches. */
 export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string, access?: ModelAccess): ModelSource {
   const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
-  const chw = model.info.inputChw;
-  if (t.shape.length !== 4 || t.shape[1] !== chw[0] || t.shape[2] !== chw[1] || t.shape[3] !== chw[2]) {
-    throw new NapoodError(argument, `a preprocessed NCHW tensor [N, ${chw.join(', ')}] for ${model.info.file}`, `shape ${shapeString(t.shape)} in ${npyPath}`);
+  const dims = model.info.inputDims;
+  if (t.shape.length !== 4 || t.shape[1] !== dims[0] || t.shape[2] !== dims[1] || t.shape[3] !== dims[2]) {
+    const layout = model.info.inputLayout === 'nhwc' ? 'NHWC (channels-last, as the model takes it)' : 'NCHW';
+    throw new NapoodError(argument, `a preprocessed ${layout} tensor [N, ${dims.join(', ')}] for ${model.info.file}`, `shape ${shapeString(t.shape)} in ${npyPath}`);
   }
   const n = t.shape[0];
   if (n === 0) throw new NapoodError(argument, 'at least one image', `an empty tensor in ${npyPath}`);

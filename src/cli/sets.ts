@@ -153,7 +153,7 @@ export class SetContext {
     }
     const model = await openModelFrom(values);
     try {
-      const pp = preprocessFromFlags(flags as PreprocessFlags, model.info.inputChw);
+      const pp = preprocessFromFlags(flags as PreprocessFlags, model.info.inputChw, model.info.inputLayout);
       const explicit = flags.preset !== undefined || flags.preprocess !== undefined || flags.std !== undefined;
       const threads = intOption(values, 'threads', 0, 0);
       const access = modelAccess(model, explicit ? pp.std : undefined, threads > 0 ? threads : undefined);

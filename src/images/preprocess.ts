@@ -85,13 +85,13 @@ export const PRESETS: Readonly<Record<string, Preprocess>> = Object.freeze({
  * std 1 (values in [0, 1]). The mean/std a model was trained with cannot be read from an ONNX
  * file: callers should tell the user to set them (or a preset) when this default is used.
  */
-export function preprocessForModel(inputChw: readonly number[], argument = 'model input'): Preprocess {
+export function preprocessForModel(inputChw: readonly number[], argument = 'model input', layout: Layout = 'nchw'): Preprocess {
   if (inputChw.length !== 3 || !inputChw.every((d) => Number.isInteger(d) && d > 0)) {
     throw new NapoodError(argument, 'a fixed image shape [C, H, W]', shapeString(inputChw));
   }
   const [c, h, w] = inputChw as [number, number, number];
   if (c !== 1 && c !== 3) throw new NapoodError(argument, '1 (grayscale) or 3 (RGB) channels in [C, H, W]', `${shapeString(inputChw)}`);
-  return { ...BASE, size: [h, w], mean: new Array<number>(c).fill(0), std: new Array<number>(c).fill(1), channels: c };
+  return { ...BASE, size: [h, w], mean: new Array<number>(c).fill(0), std: new Array<number>(c).fill(1), channels: c, layout };
 }
 
 /** The tensor shape of one image: [C, H, W] (nchw) or [H, W, C] (nhwc). */
@@ -329,10 +329,11 @@ function flagNumber(flag: string, v: string, integer: boolean): number {
 /**
  * Settings from CLI flags. Start from `--preset`, else `--preprocess FILE`, else the model's
  * input shape (`modelInput` = [C, H, W], see `preprocessForModel`); then each flag overrides its
- * field. With a model input the result is checked against it (NCHW; for `--layout nhwc` the
- * image shape [H, W, C] is compared with [H, W, C] of the model).
+ * field. With a model input ([C, H, W] and the model's layout) the result is checked against it;
+ * the layout is the model's (a preset's or a settings file's is replaced), and `--layout`, when
+ * given, must agree with it.
  */
-export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonly number[]): Preprocess {
+export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonly number[], modelLayout: Layout = 'nchw'): Preprocess {
   if (flags.preset !== undefined && flags.preprocess !== undefined) {
     throw new NapoodError('--preset', 'either --preset or --preprocess, not both', `--preset ${flags.preset} and --preprocess ${flags.preprocess}`);
   }
@@ -343,7 +344,7 @@ export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonl
   } else if (flags.preprocess !== undefined) {
     base = readPreprocessFile(flags.preprocess);
   } else if (modelInput) {
-    base = preprocessForModel(modelInput);
+    base = preprocessForModel(modelInput, 'model input', modelLayout);
   }
   const o: Record<string, unknown> = {};
   if (flags.size !== undefined) o.size = flags.size.split(/[x×,]/).map((p) => flagNumber('--size', p, true));
@@ -358,10 +359,14 @@ export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonl
   if (flags.interpolation !== undefined) o.interpolation = flags.interpolation.trim().toLowerCase();
   if (flags.resampler !== undefined) o.resampler = flags.resampler.trim().toLowerCase();
   if (flags['max-value'] !== undefined) o.maxValue = flagNumber('--max-value', flags['max-value'], false);
-  const pp = parseWith(o, flagName, base);
+  let pp = parseWith(o, flagName, base);
   if (modelInput) {
+    if (flags.layout !== undefined && pp.layout !== modelLayout) {
+      throw new NapoodError('--layout', `${modelLayout} (the model's input is ${modelLayout === 'nchw' ? 'channels first, [N, C, H, W]' : 'channels last, [N, H, W, C]'})`, pp.layout);
+    }
+    if (pp.layout !== modelLayout) pp = { ...pp, layout: modelLayout };
     const [c, h, w] = modelInput;
-    checkAgainstModel(pp, pp.layout === 'nchw' ? modelInput : [h!, w!, c!], 'preprocessing (--size, --channels, --layout)');
+    checkAgainstModel(pp, pp.layout === 'nchw' ? modelInput : [h!, w!, c!], 'preprocessing (--size, --channels)');
   }
   return pp;
 }

@@ -26,14 +26,16 @@ export interface OnnxLoadOptions {
   readonly extraOutputs?: readonly string[];
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   readonly threads?: number;
-  /** [C, H, W] to use where the model's input dims are symbolic. */
+  /** [C, H, W] to use where the model's input dims are symbolic (channels first even for an NHWC model). */
   readonly inputShape?: readonly number[];
 }
 
 export interface OnnxModelInfo extends GraphAnalysis {
   readonly file: string;
-  /** Input [C, H, W] a run expects (from the model, or `inputShape` for symbolic dims). */
+  /** Input [C, H, W] of one image (from the model, or `inputShape` for symbolic dims), whatever the layout. */
   readonly inputChw: readonly [number, number, number];
+  /** The dims of one image as the model takes them: [C, H, W], or [H, W, C] when inputLayout is 'nhwc'. */
+  readonly inputDims: readonly [number, number, number];
   /** Feature map [C, H, W], from a probe run at load time. */
   readonly featureShape: readonly [number, number, number];
   /** Length of z (undefined when there is no pooled tensor). */
@@ -60,7 +62,7 @@ export interface OnnxClassifier {
   readonly head?: Head;
   /** The edited model (original bytes + appended outputs). */
   readonly modelBytes: Uint8Array;
-  /** Run n images, NCHW float32 (`shape` = [C, H, W] or [N, C, H, W], checked when given). */
+  /** Run n images, float32 in the model's layout (`shape` = inputDims or [N, ...inputDims], checked when given). The feature map comes back NCHW. */
   run(input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult>;
   release(): Promise<void>;
 }
@@ -113,6 +115,20 @@ function floatOutput(t: ort.Tensor | undefined, name: string, file: string): Flo
   return t.data as Float32Array;
 }
 
+/** [N, H, W, C] → [N, C, H, W] (a channels-last feature map, read in NCHW as every method expects). */
+export function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+  const hw = h * w;
+  const out = new Float32Array(n * c * hw);
+  for (let i = 0; i < n; i++) {
+    const base = i * c * hw;
+    for (let p = 0; p < hw; p++) {
+      const from = base + p * c;
+      for (let ch = 0; ch < c; ch++) out[base + ch * hw + p] = src[from + ch]!;
+    }
+  }
+  return out;
+}
+
 /** Load an ONNX classifier and prepare it for feature extraction. */
 export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): Promise<OnnxClassifier> {
   let bytes: Uint8Array;
@@ -130,12 +146,14 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     wrapDecodeError(path, e);
   }
 
-  // input dims
+  // input dims, read in [C, H, W] order from either layout
   const shape = analysis.input.shape;
+  const nhwcInput = analysis.inputLayout === 'nhwc';
+  const axisOf = nhwcInput ? [3, 1, 2] : [1, 2, 3];
   const chw: number[] = [];
-  for (let d = 1; d < 4; d++) {
-    const dim = shape[d];
-    const given = opts.inputShape?.[d - 1];
+  for (let j = 0; j < 3; j++) {
+    const dim = shape[axisOf[j]!];
+    const given = opts.inputShape?.[j];
     if (typeof dim === 'number' && dim > 0) {
       if (given !== undefined && given !== dim) {
         throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
@@ -149,6 +167,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     }
   }
   const inputChw = chw as unknown as readonly [number, number, number];
+  const inputDims = (nhwcInput ? [chw[1], chw[2], chw[0]] : [...chw]) as unknown as readonly [number, number, number];
 
   // outputs to add
   const existing = new Set(model.graph.outputs.map((o) => o.name));
@@ -170,7 +189,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   const inputName = analysis.input.name;
 
   const runRaw = async (input: Float32Array, n: number): Promise<Record<string, ort.Tensor>> => {
-    const feeds = { [inputName]: new ort.Tensor('float32', input, [n, inputChw[0], inputChw[1], inputChw[2]]) };
+    const feeds = { [inputName]: new ort.Tensor('float32', input, [n, ...inputDims]) };
     try {
       // every output is fetched: onnxruntime-node ≤ 1.23 returns a fetched subset under the wrong
       // names (microsoft/onnxruntime#26865, fixed by PR #26939)
@@ -188,7 +207,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     throw new NapoodError(analysis.featureLayerOverride ? 'featureLayer' : path,
       `a 4-D feature map [N, C, H, W] at ${describe(analysis.featureMap)}`, `shape ${shapeString(fmDims)}`);
   }
-  const featureShape = [fmDims[1]!, fmDims[2]!, fmDims[3]!] as const;
+  const nhwcMap = analysis.featureLayout === 'nhwc';
+  const featureShape = (nhwcMap ? [fmDims[3]!, fmDims[1]!, fmDims[2]!] : [fmDims[1]!, fmDims[2]!, fmDims[3]!]) as readonly [number, number, number];
   const logitDims = probe[analysis.logits]!.dims;
   if (logitDims.length !== 2) throw new NapoodError(path, `logits [N, K] at ${describe(analysis.logits)}`, `shape ${shapeString(logitDims)}`);
   const numClasses = logitDims[1]!;
@@ -196,7 +216,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   if (analysis.pooled !== undefined) {
     const pd = probe[analysis.pooled]!.dims;
     pooledDim = pd.slice(1).reduce((a, b) => a * b, 1);
-    if (!(pd.length === 2 || (pd.length === 4 && pd[2] === 1 && pd[3] === 1))) {
+    const nhwcPool = analysis.pool?.layout === 'nhwc';
+    if (!(pd.length === 2 || (pd.length === 4 && (nhwcPool ? pd[1] === 1 && pd[2] === 1 : pd[2] === 1 && pd[3] === 1)))) {
       throw new NapoodError(path, `a pooled feature [N, C] at ${describe(analysis.pooled)}`, `shape ${shapeString(pd)}`);
     }
     if (analysis.pool?.kind === 'AveragePool' && !analysis.featureLayerOverride) {
@@ -212,7 +233,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     throw new NapoodError(path, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
   }
 
-  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, featureShape, pooledDim, numClasses, addedOutputs: added };
+  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added };
 
   // head
   let head: Head | undefined;
@@ -229,13 +250,14 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       headSession = hs;
       const pooledName = analysis.pooled;
       const rank4 = analysis.pooledRank === 4;
+      const rank4Shape = (n: number) => (analysis.pool?.layout === 'nhwc' ? [n, 1, 1, c] : [n, c, 1, 1]);
       const logitsName = analysis.logits;
       head = {
         k, c,
         forward: async (z: Float32Array, n: number): Promise<Float32Array> => {
           if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
           if (n === 0) return new Float32Array(0);
-          const t = new ort.Tensor('float32', z, rank4 ? [n, c, 1, 1] : [n, c]);
+          const t = new ort.Tensor('float32', z, rank4 ? rank4Shape(n) : [n, c]);
           const r = await hs.run({ [pooledName]: t });
           return floatOutput(r[logitsName], logitsName, `${path} (head sub-model)`);
         },
@@ -244,11 +266,11 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   }
 
   const run = async (input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult> => {
-    const expected = `NCHW float32 input [N, ${inputChw.join(', ')}]`;
+    const expected = `${nhwcInput ? 'NHWC' : 'NCHW'} float32 input [N, ${inputDims.join(', ')}]`;
     if (!Number.isInteger(n) || n < 0) throw new NapoodError('n', 'a batch size ≥ 0', describe(n));
     if (shape !== undefined) {
-      const chwGiven = shape.length === 4 ? shape.slice(1) : shape;
-      if ((shape.length === 4 && shape[0] !== n) || chwGiven.length !== 3 || chwGiven.some((d, i) => d !== inputChw[i])) {
+      const dimsGiven = shape.length === 4 ? shape.slice(1) : shape;
+      if ((shape.length === 4 && shape[0] !== n) || dimsGiven.length !== 3 || dimsGiven.some((d, i) => d !== inputDims[i])) {
         throw new NapoodError(path, `${expected} with N = ${n}`, `input of shape ${shapeString(shape)}`);
       }
     }
@@ -270,7 +292,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     for (const name of opts.extraOutputs ?? []) extra[name] = { data: floatOutput(r[name], name, path), dims: r[name]!.dims };
     return {
       n,
-      featureMap: { data: floatOutput(r[analysis.featureMap], analysis.featureMap, path), c: fc, h: fh, w: fw },
+      featureMap: { data: nhwcMap ? nhwcToNchw(floatOutput(r[analysis.featureMap], analysis.featureMap, path), n, fh, fw, fc) : floatOutput(r[analysis.featureMap], analysis.featureMap, path), c: fc, h: fh, w: fw },
       pooled: analysis.pooled !== undefined ? { data: floatOutput(r[analysis.pooled], analysis.pooled, path), c: pooledDim! } : undefined,
       logits: { data: floatOutput(r[analysis.logits], analysis.logits, path), k: numClasses },
       extra,

@@ -6,6 +6,12 @@
  *   A → GlobalAveragePool                         → Flatten | Reshape | Squeeze | nothing → head
  *   A → ReduceMean(axes {2,3} / {-2,-1}, attribute or input) → (Flatten | Reshape | Squeeze) → head
  *   A → AveragePool(kernel = H×W of A, no padding) → Flatten | Reshape (view(N, -1)) | Squeeze → head
+ *   A → Transpose(0,2,3,1) → ReduceMean(axes {1,2} / {-3,-2}) → (Reshape …) → head
+ *       channels-last models (Keras / TensorFlow through tf2onnx: GlobalAveragePooling2D on NHWC);
+ *       the feature map is A in NCHW, or the NHWC tensor itself when no Transpose is right before
+ *       the pooling (then `featureLayout` is 'nhwc' and the adapter transposes each batch)
+ * The image input is NCHW, or NHWC (`inputLayout`) when the model transposes it with perm
+ * (0,3,1,2) before its first layer, or, failing that, when its last dim is 1 or 3 and its second is not.
  * The head is every node between the pooled tensor z and the logits. It is "linear" when it is one
  * Gemm (transA = 0; transB, alpha, beta honoured) or MatMul (+ Add) with constant weights, so
  * W [K, C] and b [K] are read from the initializers (or Constant nodes); otherwise it is "mlp" and
@@ -23,6 +29,8 @@ import {
 export type PoolKind = 'GlobalAveragePool' | 'ReduceMean' | 'AveragePool';
 export type HeadKind = 'linear' | 'mlp';
 export type LinearOp = 'Gemm' | 'MatMul+Add' | 'MatMul';
+/** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */
+export type Layout = 'nchw' | 'nhwc';
 
 export interface PoolInfo {
   readonly kind: PoolKind;
@@ -35,6 +43,8 @@ export interface PoolInfo {
   readonly kernel?: readonly number[];
   /** Ops between the pooling node and the pooled tensor (Flatten, Reshape, Squeeze). */
   readonly reshapeOps: readonly string[];
+  /** Layout of the pooled map: 'nhwc' for a ReduceMean over axes {1, 2}. */
+  readonly layout: Layout;
 }
 
 export interface LinearHeadWeights {
@@ -49,6 +59,10 @@ export interface LinearHeadWeights {
 
 export interface GraphAnalysis {
   readonly input: { readonly name: string; readonly elemType: number; readonly shape: readonly Dim[] };
+  /** Axis order of the image input. */
+  readonly inputLayout: Layout;
+  /** Axis order of the feature map tensor in the graph ('nhwc': transposed to NCHW when read). */
+  readonly featureLayout: Layout;
   /** Tensor holding the logits (a graph output, or the input of a final Softmax / LogSoftmax). */
   readonly logits: string;
   readonly logitsIsGraphOutput: boolean;
@@ -59,7 +73,7 @@ export interface GraphAnalysis {
   readonly pool?: PoolInfo;
   /** The pooled tensor z fed to the head. */
   readonly pooled?: string;
-  /** Rank of the pooled tensor as the graph holds it: 2 ([N, C]) or 4 ([N, C, 1, 1]). */
+  /** Rank of the pooled tensor as the graph holds it: 2 ([N, C]) or 4 ([N, C, 1, 1]; [N, 1, 1, C] when pool.layout is 'nhwc'). */
   readonly pooledRank?: 2 | 4;
   readonly headKind?: HeadKind;
   /** Op types of the head's nodes in graph order (Constant nodes left out). */
@@ -175,12 +189,43 @@ function reduceAxes(g: GraphIndex, n: NodeProto): number[] | undefined | 'dynami
   return Array.from(tensorValues(t));
 }
 
-const SPATIAL_AXES = [new Set([2, 3]), new Set([-2, -1])];
+const SPATIAL_AXES: Readonly<Record<Layout, readonly (readonly number[])[]>> = { nchw: [[2, 3], [-2, -1]], nhwc: [[1, 2], [-3, -2]] };
 
-function isSpatialPair(axes: readonly number[]): boolean {
-  if (axes.length !== 2) return false;
-  const s = new Set(axes);
-  return s.size === 2 && SPATIAL_AXES.some((ref) => [...ref].every((x) => s.has(x)));
+/** The layout whose H, W axes (of a 4-D map) are exactly `axes`, if any. */
+function spatialLayout(axes: readonly number[]): Layout | undefined {
+  if (axes.length !== 2 || axes[0] === axes[1]) return undefined;
+  for (const layout of ['nchw', 'nhwc'] as const) {
+    if (SPATIAL_AXES[layout].some((ref) => ref.includes(axes[0]!) && ref.includes(axes[1]!))) return layout;
+  }
+  return undefined;
+}
+
+/** The `perm` of a Transpose node, or undefined. */
+function transposePerm(n: NodeProto): readonly number[] | undefined {
+  return n.opType === 'Transpose' ? attr(n, 'perm')?.ints : undefined;
+}
+
+const samePerm = (a: readonly number[] | undefined, b: readonly number[]): boolean => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+const TO_NHWC = [0, 2, 3, 1];
+const TO_NCHW = [0, 3, 1, 2];
+
+/** Ops that keep the layout of their first input (looked through to find a Transpose). */
+const LAYOUT_PRESERVING = new Set(['Relu', 'Clip', 'LeakyRelu', 'Identity', 'Dropout', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Tanh']);
+
+/**
+ * Layout of a 4-D tensor, from the graph: 'nhwc' when it is (through elementwise activations) a
+ * Transpose(0,2,3,1) of another tensor; 'nchw' otherwise (ONNX Conv / pooling / BatchNorm are NCHW).
+ */
+function layoutOf(g: GraphIndex, t: string): Layout {
+  for (let hops = 0; hops < 64; hops++) {
+    const p = g.producer.get(t);
+    if (p === undefined) return 'nchw';
+    const n = g.nodes[p]!;
+    if (samePerm(transposePerm(n), TO_NHWC)) return 'nhwc';
+    if (!LAYOUT_PRESERVING.has(n.opType)) return 'nchw';
+    t = n.inputs[0]!;
+  }
+  return 'nchw';
 }
 
 /** Non-shape consumers (Shape / Size only read the dims, as in the view(N, -1) pattern). */
@@ -206,6 +251,7 @@ function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | 
   let kind: PoolKind;
   let keepdims = true;
   let kernel: number[] | undefined;
+  let layout: Layout | undefined = 'nchw';
   const label = nodeLabel(n, i);
   if (n.opType === 'GlobalAveragePool') {
     kind = 'GlobalAveragePool';
@@ -215,8 +261,9 @@ function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | 
       reasoning.push(`skipped ReduceMean ${describe(label)}: its axes come from a computed tensor`);
       return undefined;
     }
-    if (axes === undefined || !isSpatialPair(axes)) {
-      reasoning.push(`skipped ReduceMean ${describe(label)}: axes ${axes === undefined ? 'all' : `[${axes.join(', ')}]`} are not the spatial pair [2, 3]`);
+    layout = axes === undefined ? undefined : spatialLayout(axes);
+    if (layout === undefined) {
+      reasoning.push(`skipped ReduceMean ${describe(label)}: axes ${axes === undefined ? 'all' : `[${axes.join(', ')}]`} are not the spatial pair [2, 3] (NCHW) or [1, 2] (NHWC)`);
       return undefined;
     }
     kind = 'ReduceMean';
@@ -252,7 +299,7 @@ function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | 
     input: n.inputs[0]!,
     pooled,
     pooledRank: rank,
-    info: { kind, node: label, output: n.outputs[0]!, keepdims, kernel, reshapeOps },
+    info: { kind, node: label, output: n.outputs[0]!, keepdims, kernel, reshapeOps, layout: layout! },
   };
 }
 
@@ -403,9 +450,10 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   }
   const inShape = input.shape ?? [];
   if (inShape.length !== 4) {
-    throw new NapoodError(file, 'a 4-D image input [N, C, H, W]', `input ${describe(input.name)} of rank ${input.shape === undefined ? 'unknown' : inShape.length}`);
+    throw new NapoodError(file, 'a 4-D image input [N, C, H, W] or [N, H, W, C]', `input ${describe(input.name)} of rank ${input.shape === undefined ? 'unknown' : inShape.length}`);
   }
-  reasoning.push(`input ${describe(input.name)}: float32 [${inShape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`);
+  const inputLayout = inputLayoutOf(g, input.name, inShape);
+  reasoning.push(`input ${describe(input.name)}: float32 [${inShape.map((d) => (d === null ? '?' : String(d))).join(', ')}], ${inputLayout.layout === 'nchw' ? 'NCHW' : 'NHWC (channels last)'}: ${inputLayout.why}`);
   if (model.graph.outputs.length === 0) throw new NapoodError(file, 'a model with at least one output', 'none');
 
   const logits = findLogits(g, reasoning);
@@ -444,13 +492,17 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
     const ops = [...new Set(order.map((i) => g.nodes[i]!.opType))].join(', ');
     if (!override) {
       throw new NapoodError(file,
-        'a global pooling before the classifier (GlobalAveragePool, ReduceMean over axes [2, 3], or AveragePool whose kernel covers the map, ' +
+        'a global pooling before the classifier (GlobalAveragePool, ReduceMean over axes [2, 3] (or [1, 2] on a channels-last map), or AveragePool whose kernel covers the map, ' +
         'then Flatten / Reshape / Squeeze or nothing, then the layers that compute the logits); name the feature tensor with featureLayer (CLI: --feature-layer NAME)',
         looked.length ? `only ${looked.join('; ')}` : `none on the path to ${describe(logits.name)} (ops: ${ops})`);
     }
     reasoning.push(`no global pooling before the classifier; featureLayer ${describe(featureMap!)} is the feature map, no pooled feature or head`);
+    const featureLayout = layoutOf(g, featureMap!);
+    if (featureLayout === 'nhwc') reasoning.push(`featureLayer ${describe(featureMap!)} is channels last (a Transpose(0, 2, 3, 1) output): each batch is transposed to NCHW`);
     return {
       input: { name: input.name, elemType: input.elemType, shape: inShape },
+      inputLayout: inputLayout.layout,
+      featureLayout,
       logits: logits.name, logitsIsGraphOutput: logits.isOutput,
       featureMap: featureMap!, featureLayerOverride: true,
       headOps: [], candidateLayers: candidateLayerNames(g, featureMap!), reasoning,
@@ -466,11 +518,20 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   if (cand.info.kind === 'AveragePool') poolText += `, kernel [${cand.info.kernel!.join(', ')}] (must equal the map's H×W; checked on the first run)`;
   reasoning.push(poolText);
   reasoning.push(`pooled feature z: ${describe(cand.pooled)}` + (cand.info.reshapeOps.length ? ` after ${cand.info.reshapeOps.join(' → ')}` : '') + ` (rank ${cand.pooledRank})`);
+  let featureLayout: Layout;
   if (!override) {
     featureMap = skipNoOps(g, cand.input, reasoning);
-    reasoning.push(`feature map A: ${describe(featureMap)}, the pooling input`);
+    featureLayout = cand.info.layout;
+    const p = g.producer.get(featureMap);
+    if (featureLayout === 'nhwc' && p !== undefined && samePerm(transposePerm(g.nodes[p]!), TO_NHWC)) {
+      reasoning.push(`the pooling reads ${describe(featureMap)} = Transpose(0, 2, 3, 1) of ${describe(g.nodes[p]!.inputs[0])}: that NCHW tensor is the same map`);
+      featureMap = skipNoOps(g, g.nodes[p]!.inputs[0]!, reasoning);
+      featureLayout = 'nchw';
+    }
+    reasoning.push(`feature map A: ${describe(featureMap)}, the pooling input` + (featureLayout === 'nhwc' ? ' (channels last [N, H, W, C]: each batch is transposed to NCHW)' : ''));
   } else {
-    reasoning.push(`feature map A: featureLayer ${describe(featureMap!)} (given), instead of the pooling input ${describe(cand.input)}`);
+    featureLayout = layoutOf(g, featureMap!);
+    reasoning.push(`feature map A: featureLayer ${describe(featureMap!)} (given), instead of the pooling input ${describe(cand.input)}` + (featureLayout === 'nhwc' ? ' (channels last: a Transpose(0, 2, 3, 1) output; each batch is transposed to NCHW)' : ''));
   }
 
   const headOps = head.map((i) => g.nodes[i]!.opType).filter((op) => op !== 'Constant');
@@ -487,6 +548,8 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
 
   return {
     input: { name: input.name, elemType: input.elemType, shape: inShape },
+    inputLayout: inputLayout.layout,
+    featureLayout,
     logits: logits.name,
     logitsIsGraphOutput: logits.isOutput,
     featureMap: featureMap!,
@@ -502,6 +565,21 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   };
 }
 
+/**
+ * Channels first or last: a model that transposes its input with perm (0, 3, 1, 2) before any
+ * other use takes NHWC (tf2onnx's export of a Keras model); otherwise the dims decide (C is 1 or 3).
+ */
+function inputLayoutOf(g: GraphIndex, name: string, shape: readonly Dim[]): { layout: Layout; why: string } {
+  const uses = dataConsumers(g, name).map((i) => g.nodes[i]!);
+  if (uses.length > 0 && uses.every((n) => samePerm(transposePerm(n), TO_NCHW))) {
+    return { layout: 'nhwc', why: 'the model transposes it with perm (0, 3, 1, 2) before its first layer' };
+  }
+  if (uses.some((n) => n.opType === 'Conv')) return { layout: 'nchw', why: 'a Conv reads it directly' };
+  const isChannels = (d: Dim | undefined) => d === 1 || d === 3;
+  if (!isChannels(shape[1]) && isChannels(shape[3])) return { layout: 'nhwc', why: `its last dim is ${shape[3]} and its second is ${shape[1] ?? '?'}` };
+  return { layout: 'nchw', why: 'channels first, as ONNX convolutions take them' };
+}
+
 /** Relu / Clip outputs among the ancestors of `target` (`target` included when it is one), in graph order. */
 function candidateLayerNames(g: GraphIndex, target: string): string[] {
   const set = ancestors(g, target);
@@ -511,7 +589,7 @@ function candidateLayerNames(g: GraphIndex, target: string): string[] {
 }
 
 /**
- * A model of its own for the head: input z (float32, [N, C] or [N, C, 1, 1]), output the logits;
+ * A model of its own for the head: input z (float32, [N, C], [N, C, 1, 1] or [N, 1, 1, C]), output the logits;
  * its nodes, initializers, opset imports and functions are copied byte for byte from `model`.
  */
 export function headSubModel(model: ModelProto, analysis: GraphAnalysis, pooledDim?: number): Uint8Array {
@@ -531,7 +609,7 @@ export function headSubModel(model: ModelProto, analysis: GraphAnalysis, pooledD
     graphName: 'head',
     nodesRaw: head.map((i) => g.nodes[i]!.raw),
     initializersRaw: inits.map((t) => t.raw),
-    inputs: [{ name: analysis.pooled, elemType: DataType.FLOAT, shape: analysis.pooledRank === 4 ? ['N', c, 1, 1] : ['N', c] }],
+    inputs: [{ name: analysis.pooled, elemType: DataType.FLOAT, shape: analysis.pooledRank === 4 ? (analysis.pool?.layout === 'nhwc' ? ['N', 1, 1, c] : ['N', c, 1, 1]) : ['N', c] }],
     outputs: [{ name: analysis.logits }],
   });
 }

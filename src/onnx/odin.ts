@@ -86,14 +86,25 @@ export function odinLogitGradient(logits: Float32Array, n: number, k: number, te
   return out;
 }
 
-/** x' = x − η · s(g) / std_c with s(g) = +1 where g ≥ 0, else −1 (NaN → −1, as torch.ge). */
+/**
+ * x' = x − η · s(g) / std_c with s(g) = +1 where g ≥ 0, else −1 (NaN → −1, as torch.ge); c is the
+ * channel of each value: the second axis, or the last one for a channels-last (NHWC) input.
+ */
 export function odinPerturb(input: Float32Array, gradient: Float32Array, n: number, channels: number,
-  noise: number, std: readonly number[]): Float32Array {
+  noise: number, std: readonly number[], channelsLast = false): Float32Array {
   if (gradient.length !== input.length) throw new NapoodError('gradient', `${input.length} values (the input's size)`, `${gradient.length}`);
   const per = n > 0 ? input.length / n : 0;
   const spatial = per / channels;
   if (!Number.isInteger(spatial)) throw new NapoodError('input', `N×${channels}×… values`, `${input.length} for N = ${n}`);
   const out = new Float32Array(input.length);
+  if (channelsLast) {
+    const steps = Array.from({ length: channels }, (_, c) => noise / (std.length === 1 ? std[0]! : std[c]!));
+    for (let i = 0; i < input.length; i++) {
+      const step = steps[i % channels]!;
+      out[i] = input[i]! - (gradient[i]! >= 0 ? step : -step);
+    }
+    return out;
+  }
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < channels; c++) {
       const step = noise / (std.length === 1 ? std[0]! : std[c]!);
@@ -142,7 +153,7 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
   let inputName: string;
   let numClasses: number;
   if (isClassifier(model)) {
-    inputDims = model.info.inputChw;
+    inputDims = model.info.inputDims;
     logitsName = model.info.logits;
     inputName = model.info.input.name;
     numClasses = model.info.numClasses;
@@ -160,7 +171,7 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
         file,
         threads: opts.threads,
         output: isClassifier(model) ? model.info.logits : undefined,
-        inputShape: isClassifier(model) ? model.info.inputChw : opts.inputShape,
+        inputShape: isClassifier(model) ? model.info.inputDims : opts.inputShape,
       });
       inputDims = gradientModel.inputDims;
       logitsName = gradientModel.output;
@@ -177,7 +188,8 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
     await gradSession?.release();
     throw e;
   }
-  const channels = inputDims![0]!;
+  const channelsLast = isClassifier(model) && model.info.inputLayout === 'nhwc';
+  const channels = channelsLast ? inputDims![2]! : inputDims![0]!;
   if (std.length !== 1 && std.length !== channels) {
     await gradSession?.release();
     await forwardSession?.release();
@@ -189,7 +201,7 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
   const checkInput = (input: Float32Array, n: number): void => {
     if (!Number.isInteger(n) || n < 0) throw new NapoodError('n', 'a batch size ≥ 0', describe(n));
     if (!(input instanceof Float32Array) || input.length !== n * per) {
-      throw new NapoodError('input', `NCHW float32 [${n}, ${inputDims.join(', ')}] = ${n * per} values`,
+      throw new NapoodError('input', `${channelsLast ? 'NHWC' : 'NCHW'} float32 [${n}, ${inputDims.join(', ')}] = ${n * per} values`,
         input instanceof Float32Array ? `${input.length} values` : describe(input as unknown));
     }
   };
@@ -237,7 +249,7 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
     }
     const seed = odinLogitGradient(logits, n, k, temperature);
     const gradient = await inputGradient(x, n, seed);
-    const perturbed = odinPerturb(x, gradient, n, channels, noise, std);
+    const perturbed = odinPerturb(x, gradient, n, channels, noise, std, channelsLast);
     const perturbedLogits = await forward(perturbed, n);
     return { scores: maxSoftmaxRows(perturbedLogits, n, k, temperature), logits, gradient, perturbed, perturbedLogits };
   };

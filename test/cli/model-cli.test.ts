@@ -126,8 +126,12 @@ async function reportOf(name: string): Promise<Record<string, any>> {
 
 function checkReport(rep: Record<string, any>, ex: Expect, model: string): void {
   assert.equal(rep.file, model);
-  assert.deepEqual(rep.input.shape, ['N', ...ex.input_shape], 'input shape with a dynamic batch');
+  const nhwc = ex.input_layout === 'nhwc';
+  const [ic, ih, iw] = ex.input_shape;
+  assert.deepEqual(rep.input.shape, nhwc ? ['N', ih, iw, ic] : ['N', ic, ih, iw], 'input shape with a dynamic batch');
   assert.deepEqual(rep.input.chw, ex.input_shape);
+  assert.equal(rep.input.layout, ex.input_layout ?? 'nchw');
+  assert.equal(rep.featureMap.layoutInGraph, ex.feature_layout ?? 'nchw');
   assert.equal(rep.input.type, 'float32');
   assert.deepEqual(rep.featureMap.shape, ex.feature_shape);
   assert.equal(typeof rep.featureMap.tensor, 'string');
@@ -154,14 +158,20 @@ function checkReport(rep: Record<string, any>, ex: Expect, model: string): void 
 function checkText(text: string, rep: Record<string, any>, ex: Expect, model: string): void {
   const [c, h, w] = ex.feature_shape;
   assert.match(text, new RegExp(`^model:\\s+${escape(model)}$`, 'm'));
-  assert.match(text, new RegExp(`^input:\\s+"[^"]+" \\[N, ${ex.input_shape.join(', ')}\\] float32$`, 'm'));
-  assert.ok(text.includes(`feature map:  ${JSON.stringify(rep.featureMap.tensor)} [C, H, W] = [${c}, ${h}, ${w}]\n`), 'the feature tensor, as in the JSON report');
+  const [ic, ih, iw] = ex.input_shape;
+  if (ex.input_layout === 'nhwc') {
+    assert.match(text, new RegExp(`^input:\\s+"[^"]+" \\[N, ${ih}, ${iw}, ${ic}\\] float32 \\(NHWC: channels last; images are fed that way\\)$`, 'm'));
+  } else {
+    assert.match(text, new RegExp(`^input:\\s+"[^"]+" \\[N, ${ex.input_shape.join(', ')}\\] float32$`, 'm'));
+  }
+  const layoutNote = ex.feature_layout === 'nhwc' ? ' (channels last in the graph, read as NCHW)' : '';
+  assert.ok(text.includes(`feature map:  ${JSON.stringify(rep.featureMap.tensor)} [C, H, W] = [${c}, ${h}, ${w}]${layoutNote}\n`), 'the feature tensor, as in the JSON report');
   assert.match(text, new RegExp(`^pooling:\\s+${ex.pool_kind} `, 'm'));
   assert.ok(text.includes(`pooled z:     ${JSON.stringify(rep.pooled.tensor)} [${ex.pooled_dim}]\n`));
   if (ex.head_kind === 'linear') {
     assert.match(text, new RegExp(`^head:\\s+linear \\(${escape(ex.linear_op!.split('+').join(' → '))}\\), W \\[${ex.num_classes}, ${ex.pooled_dim}\\], b \\[${ex.num_classes}\\]$`, 'm'));
   } else {
-    assert.match(text, /^head:\s+Gemm → Relu → .* \(not one linear layer: runs as its own sub-model; DICE and ViM need a linear head\)$/m);
+    assert.match(text, /^head:\s+(Gemm|MatMul → Add) → Relu → .* \(not one linear layer: runs as its own sub-model; DICE and ViM need a linear head\)$/m);
   }
   assert.match(text, new RegExp(`^logits:\\s+"[^"]+" \\[${ex.num_classes}\\]`, 'm'));
   assert.match(text, /^layers for multi-layer NAP: "/m);
@@ -212,7 +222,7 @@ test('inspect refuses bad models and bad usage: exit 2, the file and what was ex
   assertFails(twoInputs, /^napood inspect: .*bad\/two_inputs\.onnx: expected a model with exactly one image input, found 2 inputs: "x", "y"$/m);
   // No global pooling: the refusal says what it looked for and how to go on.
   assertFails(noPool, /^napood inspect: .*bad\/no_pool\.onnx: expected a global pooling before the classifier/,
-    /GlobalAveragePool, ReduceMean over axes \[2, 3\], or AveragePool/, /--feature-layer NAME/, /found none on the path to "logits"/);
+    /GlobalAveragePool, ReduceMean over axes \[2, 3\] \(or \[1, 2\] on a channels-last map\), or AveragePool/, /--feature-layer NAME/, /found none on the path to "logits"/);
   assertFails(missing, /^napood inspect: .*bad\/missing\.onnx: expected a readable ONNX file, found no such file$/m);
   assertFails(none, /^napood inspect: MODEL: expected the path of an ONNX model \(napood inspect MODEL\), found nothing$/m);
   assertFails(noneJson, /MODEL: expected the path of an ONNX model/);
@@ -232,7 +242,7 @@ test('inspect no_pool.onnx --feature-layer NAME: the map without pooled feature 
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.file, model);
-    assert.deepEqual(rep.featureMap, { tensor: NO_POOL_LAYER, shape: [8, 10, 10], chosenBy: 'user (--feature-layer)' });
+    assert.deepEqual(rep.featureMap, { tensor: NO_POOL_LAYER, shape: [8, 10, 10], layoutInGraph: 'nchw', chosenBy: 'user (--feature-layer)' });
     assert.equal(rep.pooling, null);
     assert.equal(rep.pooled, null);
     assert.equal(rep.head, null);
@@ -249,7 +259,7 @@ test('inspect no_pool.onnx --feature-layer NAME: the map without pooled feature 
 test('inspect --feature-layer on a model with pooling: another map, same head', () => {
   const layer = '/layer3/layer3.1/relu_1/Relu_output_0';
   const rep = report(modelOf('resnet18_op17'), '--feature-layer', layer);
-  assert.deepEqual(rep.featureMap, { tensor: layer, shape: [64, 4, 4], chosenBy: 'user (--feature-layer)' });
+  assert.deepEqual(rep.featureMap, { tensor: layer, shape: [64, 4, 4], layoutInGraph: 'nchw', chosenBy: 'user (--feature-layer)' });
   assert.equal(rep.pooled.size, 128);
   assert.deepEqual(rep.head.weight, [10, 128]);
 });
@@ -270,7 +280,7 @@ test('inspect and dump --help', () => {
 // dump
 // ---------------------------------------------------------------------------------------------
 
-const DUMP_MODELS = ['resnet18_op13', 'mobilenet_v2_op17', 'vgg_mlp_op13', 'smallcnn_matmul_op17', 'smallcnn_softmax_op13'];
+const DUMP_MODELS = ['resnet18_op13', 'mobilenet_v2_op17', 'vgg_mlp_op13', 'smallcnn_matmul_op17', 'smallcnn_softmax_op13', 'nhwc_relu_op13', 'nhwc_mlp_op17'];
 
 describe('dump --model M --input X.npy: the dump equals the PyTorch hooks', { concurrency: 4 }, () => {
   for (const name of DUMP_MODELS) {

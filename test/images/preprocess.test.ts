@@ -127,9 +127,18 @@ test('preprocessFromFlags: flags override the preset / file / model default; err
 
 test('settings are checked against the model input shape', () => {
   napoodError(() => preprocessFromFlags({ preset: 'mnist' }, [3, 224, 224]),
-    "preprocessing (--size, --channels, --layout): expected images of the model's input shape [C, H, W] = [3, 224, 224], found [1, 28, 28] (channels 1, size 28×28, layout nchw)");
+    "preprocessing (--size, --channels): expected images of the model's input shape [C, H, W] = [3, 224, 224], found [1, 28, 28] (channels 1, size 28×28, layout nchw)");
   assert.doesNotThrow(() => preprocessFromFlags({ preset: 'imagenet' }, [3, 224, 224]));
-  assert.doesNotThrow(() => preprocessFromFlags({ preset: 'imagenet', layout: 'nhwc' }, [3, 224, 224]));
+  // The layout is the model's: a preset's is replaced, and --layout must agree.
+  napoodError(() => preprocessFromFlags({ preset: 'imagenet', layout: 'nhwc' }, [3, 224, 224]),
+    "--layout: expected nchw (the model's input is channels first, [N, C, H, W]), found nhwc");
+  const last = preprocessFromFlags({ preset: 'imagenet' }, [3, 224, 224], 'nhwc');
+  assert.equal(last.layout, 'nhwc');
+  assert.deepEqual(imageShape(last), [224, 224, 3]);
+  assert.equal(preprocessFromFlags({}, [1, 28, 28], 'nhwc').layout, 'nhwc');
+  assert.equal(preprocessFromFlags({ preset: 'cifar', layout: 'nhwc' }, [3, 32, 32], 'nhwc').layout, 'nhwc');
+  napoodError(() => preprocessFromFlags({ preset: 'cifar', layout: 'nchw' }, [3, 32, 32], 'nhwc'),
+    "--layout: expected nhwc (the model's input is channels last, [N, H, W, C]), found nchw");
   const p = PRESETS.imagenet!;
   assert.deepEqual(imageShape(p), [3, 224, 224]);
   assert.deepEqual(imageShape({ ...p, layout: 'nhwc' }), [224, 224, 3]);

@@ -27,6 +27,9 @@ for (const name of modelFixtures()) {
       assert.equal(info.pool?.kind, ex.pool_kind);
       assert.equal(info.headKind, ex.head_kind);
       assert.deepEqual(info.inputChw, ex.input_shape);
+      assert.equal(info.inputLayout, ex.input_layout ?? 'nchw');
+      assert.equal(info.featureLayout, ex.feature_layout ?? 'nchw');
+      assert.deepEqual(info.inputDims, x.shape.slice(1), 'inputDims: one image as the model takes it');
       assert.deepEqual(info.featureShape, ex.feature_shape);
       assert.equal(info.pooledDim, ex.pooled_dim);
       assert.equal(info.numClasses, ex.num_classes);

@@ -21,6 +21,9 @@ export interface Expect {
   head_kind: 'linear' | 'mlp';
   linear_op: string | null;
   ops: string[];
+  /** Channels-last fixtures (tools/make_onnx_nhwc_fixtures.py); absent = nchw. */
+  input_layout?: 'nchw' | 'nhwc';
+  feature_layout?: 'nchw' | 'nhwc';
 }
 
 /** The model fixtures (every directory but bad/). */

@@ -12,9 +12,10 @@ import { FIXTURES, expectOf, modelFixtures, napoodError, readNpy } from './fixtu
 
 const load = (name: string) => decodeModel(new Uint8Array(readFileSync(`${FIXTURES}${name}/model.onnx`)), name);
 
-test('fixtures are all present: 4 torchvision nets and the small-CNN head styles at opsets 13 and 17, plus variants', () => {
+test('fixtures are all present: 4 torchvision nets and the small-CNN head styles at opsets 13 and 17, plus variants and channels-last (Keras-style) models', () => {
   assert.deepEqual(modelFixtures(), [
-    'densenet121_op13', 'densenet121_op17', 'mobilenet_v2_op13', 'mobilenet_v2_op17', 'resnet18_op13', 'resnet18_op17',
+    'densenet121_op13', 'densenet121_op17', 'mobilenet_v2_op13', 'mobilenet_v2_op17',
+    'nhwc_mlp_op17', 'nhwc_relu_op13', 'nhwc_transpose_op13', 'resnet18_op13', 'resnet18_op17',
     'smallcnn_flatten_op13', 'smallcnn_flatten_op17', 'smallcnn_initinputs_op11', 'smallcnn_matmul_op13', 'smallcnn_matmul_op17',
     'smallcnn_mean_op13', 'smallcnn_mean_op17', 'smallcnn_mean_op18', 'smallcnn_softmax_op13', 'smallcnn_view_op13', 'smallcnn_view_op17',
     'vgg_mlp_op13', 'vgg_mlp_op17',
@@ -29,12 +30,18 @@ for (const name of modelFixtures()) {
     const a = analyseGraph(m, { file: name });
     assert.equal(a.pool?.kind, ex.pool_kind);
     assert.equal(a.headKind, ex.head_kind);
-    const softmax = name.includes('softmax');
-    assert.equal(a.logits, softmax ? '/0/fc/Gemm_output_0' : 'logits');
+    const nhwc = ex.input_layout === 'nhwc';
+    const softmax = name.includes('softmax') || nhwc;
+    const logitsName = nhwc ? (ex.head_kind === 'mlp' ? '/head/head.2/Add_output_0' : '/head/Add_output_0') : '/0/fc/Gemm_output_0';
+    assert.equal(a.logits, softmax ? logitsName : 'logits');
     assert.equal(a.logitsIsGraphOutput, !softmax);
-    if (softmax) assert.ok(a.reasoning.includes('output "logits" is Softmax of "/0/fc/Gemm_output_0": using that as the logits'));
+    if (softmax) assert.ok(a.reasoning.includes(`output "logits" is Softmax of "${logitsName}": using that as the logits`));
     assert.equal(a.input.name, 'input');
-    assert.deepEqual(a.input.shape, ['N', ...ex.input_shape]);
+    const [c, h, w] = ex.input_shape;
+    assert.deepEqual(a.input.shape, nhwc ? ['N', h, w, c] : ['N', c, h, w]);
+    assert.equal(a.inputLayout, nhwc ? 'nhwc' : 'nchw');
+    assert.equal(a.pool!.layout, nhwc ? 'nhwc' : 'nchw');
+    assert.equal(a.featureLayout, ex.feature_layout ?? 'nchw');
     assert.equal(a.featureLayerOverride, false);
     assert.ok(a.reasoning.length >= 4);
     // the feature map is the output of the last activation (or MaxPool in VGG), never a Pad
@@ -51,7 +58,7 @@ for (const name of modelFixtures()) {
       assert.deepEqual(a.linear!.bias, readNpy(`${FIXTURES}${name}/head_bias.npy`).data);
     } else {
       assert.equal(a.linear, undefined);
-      assert.deepEqual(a.headOps, ['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+      assert.deepEqual(a.headOps, nhwc ? ['MatMul', 'Add', 'Relu', 'MatMul', 'Add'] : ['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
     }
   });
 }
@@ -115,7 +122,7 @@ test('no global pooling (LeNet flattens the whole map): NapoodError names the fi
   assert.throws(() => analyseGraph(m, { file: 'no_pool.onnx' }), (e: unknown) => {
     assert.ok(e instanceof NapoodError);
     assert.equal(e.argument, 'no_pool.onnx');
-    assert.match(e.message, /^no_pool\.onnx: expected a global pooling before the classifier \(GlobalAveragePool, ReduceMean over axes \[2, 3\], or AveragePool/);
+    assert.match(e.message, /^no_pool\.onnx: expected a global pooling before the classifier \(GlobalAveragePool, ReduceMean over axes \[2, 3\] \(or \[1, 2\] on a channels-last map\), or AveragePool/);
     assert.match(e.message, /featureLayer/);
     assert.match(e.message, /found none on the path to "logits" \(ops: .*MaxPool/);
     return true;
