@@ -17,6 +17,9 @@ plus odin.json: ODIN scores with input perturbation by PyTorch autograd on the N
   nhwc_relu_op13        the last ReLU in NHWC after the Transpose (feature map NHWC: napood
                         transposes it), ReduceMean keepdims 1 → Reshape → MatMul + Add
   nhwc_mlp_op17         as nhwc_transpose with a two-layer Dense head (Keras MLP head, sub-model)
+  nhwc_keepdims_op13    ReduceMean keepdims 1: the Dense head reads the pooled tensor [N, 1, 1, C]
+                        directly (MatMul broadcasting), then Reshape to [N, K] (a sub-model fed
+                        [N, 1, 1, C])
 
 Usage: /usr/bin/python3 tools/make_onnx_nhwc_fixtures.py [out_dir]   (default test/fixtures/onnx)
 """
@@ -73,6 +76,7 @@ class KerasStyleCNN(nn.Module):
         return torch.relu(self.features_nchw(x_nhwc))
 
     def pooled(self, x_nhwc):
+        """z as [N, C] (for keepdims, the [N, 1, 1, C] tensor the graph holds, flattened)."""
         a = self.features_nchw(x_nhwc)
         if self.style == 'relu':
             a = torch.relu(a.permute(0, 2, 3, 1))           # ReLU applied in NHWC
@@ -80,6 +84,9 @@ class KerasStyleCNN(nn.Module):
         return torch.relu(a).permute(0, 2, 3, 1).mean((1, 2))
 
     def logits(self, x_nhwc):
+        if self.style == 'keepdims':
+            z4 = torch.relu(self.features_nchw(x_nhwc)).permute(0, 2, 3, 1).mean((1, 2), keepdim=True)
+            return self.head(z4).reshape(-1, 10)   # a constant shape, as Keras' Reshape exports
         return self.head(self.pooled(x_nhwc))
 
     def forward(self, x_nhwc):
@@ -130,7 +137,8 @@ def main():
     gen = torch.Generator().manual_seed(11)
     cases = [('nhwc_transpose_op13', 'transpose', 13, 'linear', 'MatMul+Add'),
              ('nhwc_relu_op13', 'relu', 13, 'linear', 'MatMul+Add'),
-             ('nhwc_mlp_op17', 'mlp', 17, 'mlp', None)]
+             ('nhwc_mlp_op17', 'mlp', 17, 'mlp', None),
+             ('nhwc_keepdims_op13', 'keepdims', 13, 'mlp', None)]
     for i, (name, style, opset, head_kind, linear_op) in enumerate(cases):
         torch.manual_seed(40 + i)
         net = KerasStyleCNN(style)

@@ -171,7 +171,7 @@ function checkText(text: string, rep: Record<string, any>, ex: Expect, model: st
   if (ex.head_kind === 'linear') {
     assert.match(text, new RegExp(`^head:\\s+linear \\(${escape(ex.linear_op!.split('+').join(' → '))}\\), W \\[${ex.num_classes}, ${ex.pooled_dim}\\], b \\[${ex.num_classes}\\]$`, 'm'));
   } else {
-    assert.match(text, /^head:\s+(Gemm|MatMul → Add) → Relu → .* \(not one linear layer: runs as its own sub-model; DICE and ViM need a linear head\)$/m);
+    assert.match(text, /^head:\s+(Gemm|MatMul → Add) → .* \(not one linear layer: runs as its own sub-model; DICE and ViM need a linear head\)$/m);
   }
   assert.match(text, new RegExp(`^logits:\\s+"[^"]+" \\[${ex.num_classes}\\]`, 'm'));
   assert.match(text, /^layers for multi-layer NAP: "/m);
@@ -280,7 +280,7 @@ test('inspect and dump --help', () => {
 // dump
 // ---------------------------------------------------------------------------------------------
 
-const DUMP_MODELS = ['resnet18_op13', 'mobilenet_v2_op17', 'vgg_mlp_op13', 'smallcnn_matmul_op17', 'smallcnn_softmax_op13', 'nhwc_relu_op13', 'nhwc_mlp_op17'];
+const DUMP_MODELS = ['resnet18_op13', 'mobilenet_v2_op17', 'vgg_mlp_op13', 'smallcnn_matmul_op17', 'smallcnn_softmax_op13', 'nhwc_relu_op13', 'nhwc_mlp_op17', 'nhwc_keepdims_op13'];
 
 describe('dump --model M --input X.npy: the dump equals the PyTorch hooks', { concurrency: 4 }, () => {
   for (const name of DUMP_MODELS) {

@@ -15,7 +15,7 @@ const load = (name: string) => decodeModel(new Uint8Array(readFileSync(`${FIXTUR
 test('fixtures are all present: 4 torchvision nets and the small-CNN head styles at opsets 13 and 17, plus variants and channels-last (Keras-style) models', () => {
   assert.deepEqual(modelFixtures(), [
     'densenet121_op13', 'densenet121_op17', 'mobilenet_v2_op13', 'mobilenet_v2_op17',
-    'nhwc_mlp_op17', 'nhwc_relu_op13', 'nhwc_transpose_op13', 'resnet18_op13', 'resnet18_op17',
+    'nhwc_keepdims_op13', 'nhwc_mlp_op17', 'nhwc_relu_op13', 'nhwc_transpose_op13', 'resnet18_op13', 'resnet18_op17',
     'smallcnn_flatten_op13', 'smallcnn_flatten_op17', 'smallcnn_initinputs_op11', 'smallcnn_matmul_op13', 'smallcnn_matmul_op17',
     'smallcnn_mean_op13', 'smallcnn_mean_op17', 'smallcnn_mean_op18', 'smallcnn_softmax_op13', 'smallcnn_view_op13', 'smallcnn_view_op17',
     'vgg_mlp_op13', 'vgg_mlp_op17',
@@ -32,7 +32,7 @@ for (const name of modelFixtures()) {
     assert.equal(a.headKind, ex.head_kind);
     const nhwc = ex.input_layout === 'nhwc';
     const softmax = name.includes('softmax') || nhwc;
-    const logitsName = nhwc ? (ex.head_kind === 'mlp' ? '/head/head.2/Add_output_0' : '/head/Add_output_0') : '/0/fc/Gemm_output_0';
+    const logitsName = !nhwc ? '/0/fc/Gemm_output_0' : name === 'nhwc_mlp_op17' ? '/head/head.2/Add_output_0' : name === 'nhwc_keepdims_op13' ? '/Reshape_output_0' : '/head/Add_output_0';
     assert.equal(a.logits, softmax ? logitsName : 'logits');
     assert.equal(a.logitsIsGraphOutput, !softmax);
     if (softmax) assert.ok(a.reasoning.includes(`output "logits" is Softmax of "${logitsName}": using that as the logits`));
@@ -58,7 +58,13 @@ for (const name of modelFixtures()) {
       assert.deepEqual(a.linear!.bias, readNpy(`${FIXTURES}${name}/head_bias.npy`).data);
     } else {
       assert.equal(a.linear, undefined);
-      assert.deepEqual(a.headOps, nhwc ? ['MatMul', 'Add', 'Relu', 'MatMul', 'Add'] : ['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+      const mlpOps: Record<string, string[]> = {
+        nhwc_mlp_op17: ['MatMul', 'Add', 'Relu', 'MatMul', 'Add'],
+        // the Dense head on [N, 1, 1, C], then reshape(N, -1): not one linear layer on [N, C]
+        nhwc_keepdims_op13: ['MatMul', 'Add', 'Reshape'],
+      };
+      assert.deepEqual(a.headOps, mlpOps[name] ?? ['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+      if (name === 'nhwc_keepdims_op13') assert.equal(a.pooledRank, 4, 'the head reads [N, 1, 1, C]');
     }
   });
 }

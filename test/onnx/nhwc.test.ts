@@ -18,7 +18,7 @@ import { expandImageInputs, loadImages, PRESETS } from '../../src/images/index.j
 import { napKernelJs } from '../../src/methods/nap.js';
 import { FIXTURES, readNpy } from './fixtures.js';
 
-const NHWC = ['nhwc_transpose_op13', 'nhwc_relu_op13', 'nhwc_mlp_op17'];
+const NHWC = ['nhwc_transpose_op13', 'nhwc_relu_op13', 'nhwc_mlp_op17', 'nhwc_keepdims_op13'];
 const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 const tree = fileURLToPath(new URL('../../../test/fixtures/images/tree', import.meta.url));
 
