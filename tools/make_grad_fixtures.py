@@ -20,7 +20,8 @@ Two kinds of models:
     Sub / Div by constants, LeakyRelu, standalone BatchNormalization, Clip, a squeeze-excitation
     Mul with broadcasting, Concat, channel shuffle (Reshape / Transpose), AveragePool with padding,
     count_include_pad = 0 and ceil_mode, MaxPool with dilation and ceil_mode, Sigmoid, Tanh,
-    ReduceMean, MatMul + Add; exported at opsets 11, 13 and 17.
+    ReduceMean, MatMul + Add; exported at opsets 11, 13 and 17; and (opsnet3) LayerNorm (decomposed,
+    and the LayerNormalization op), GELU (Erf), Hardswish / Hardsigmoid at opsets 13 and 17.
 
 Per reference directory test/fixtures/onnx-grad/<ref>/:
   grad.npy       float32 [N, C, H, W]   ∇ₓ L per sample (L summed over the batch, so row i is ∇ of sample i's loss)
@@ -156,6 +157,36 @@ class OpsNet2(nn.Module):
         return self.fc(torch.flatten(a, 1))
 
 
+class OpsNet3(nn.Module):
+    """Third synthetic model, modern blocks: a ConvNeXt-style block (depthwise Conv, channels-last
+    LayerNorm — ReduceMean / Sub / Pow / Sqrt / Div at opset 13, the LayerNormalization op at opset
+    17 —, pointwise Linear layers as MatMul + Add, GELU as Erf, a residual Add), then a
+    MobileNetV3-style Hardswish (HardSigmoid · Mul at opset 13, the HardSwish op at 17) with a
+    Hardsigmoid squeeze-excitation, global pooling and a Linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Conv2d(8, 8, 5, padding=2, groups=8)
+        self.ln = nn.LayerNorm(8)
+        self.pw1 = nn.Linear(8, 16)
+        self.pw2 = nn.Linear(16, 8)
+        self.conv = nn.Conv2d(8, 12, 3, stride=2, padding=1)
+        self.se1 = nn.Conv2d(12, 4, 1)
+        self.se2 = nn.Conv2d(4, 12, 1)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        a = self.stem(x)
+        r = self.dw(a).permute(0, 2, 3, 1)                     # Transpose to channels last
+        r = self.pw2(F.gelu(self.pw1(self.ln(r))))             # LayerNorm, MatMul + Add, GELU (Erf)
+        a = a + r.permute(0, 3, 1, 2)                          # residual Add
+        c = F.hardswish(self.conv(a))                          # Hardswish
+        s = F.hardsigmoid(self.se2(F.relu(self.se1(F.adaptive_avg_pool2d(c, 1)))))
+        c = c * s                                              # Hardsigmoid squeeze-excitation
+        return self.fc(c.mean((2, 3)))
+
+
 def odin_reference(model, x32, std, T=T):
     """Everything ODIN computes, in float64 with torch.autograd."""
     m = model.double().eval()
@@ -225,6 +256,7 @@ def main():
     for ref_name, cls, shape, opsets, seed in [
         ('opsnet', OpsNet, (2, 3, 23, 23), (11, 13, 17), 41),
         ('opsnet2', OpsNet2, (2, 3, 13, 13), (13, 17), 42),
+        ('opsnet3', OpsNet3, (2, 3, 12, 12), (13, 17), 43),
     ]:
         torch.manual_seed(seed)
         model = cls()

@@ -20,7 +20,12 @@
  *   LeakyRelu            Where(x > 0, g, α·g)
  *   Clip                 Where(min ≤ x ≤ max, g, 0)              (clamp_backward)
  *   Sigmoid / Tanh       g·y·(1 − y) / g·(1 − y²)
+ *   Exp / Neg / Sqrt     g·y / −g / g / (2y)
+ *   Erf                  g · 2/√π · exp(−x²)                      (GELU at opsets < 20)
+ *   Pow (exponent e not computed from x)   g · e · xᵉ⁻¹           (LayerNorm's variance)
+ *   HardSigmoid          Where(0 < αx + β < 1, α·g, 0);  HardSwish: g · (hardsigmoid(x) + Where(|x| < 3, x/6, 0))
  *   BatchNormalization   g · scale / sqrt(var + ε), per channel  (inference mode only)
+ *   LayerNormalization   (1/σ)(ĝ − mean ĝ − x̂ · mean(ĝ x̂)), ĝ = g · scale, over the normalised axes
  *   Add / Sub / Mul / Div  with broadcasting: the product rule, then ReduceSum over the broadcast axes
  *   Concat / Split       Slice of g / Concat of the gradients (zeros for unused outputs)
  *   Pad (constant)       Slice of g (and Pad for negative pads);  Slice (steps 1): Pad of g
@@ -56,9 +61,9 @@ import {
 
 /** Op types whose vector-Jacobian product napood generates. */
 export const GRADIENT_OPS: readonly string[] = Object.freeze([
-  'Add', 'AveragePool', 'BatchNormalization', 'Clip', 'Concat', 'Conv', 'Div', 'Dropout', 'Flatten', 'Gemm',
-  'GlobalAveragePool', 'Identity', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Pad', 'ReduceMean', 'ReduceSum',
-  'Relu', 'Reshape', 'Sigmoid', 'Slice', 'Split', 'Squeeze', 'Sub', 'Tanh', 'Transpose', 'Unsqueeze',
+  'Add', 'AveragePool', 'BatchNormalization', 'Clip', 'Concat', 'Conv', 'Div', 'Dropout', 'Erf', 'Exp', 'Flatten', 'Gemm',
+  'GlobalAveragePool', 'HardSigmoid', 'HardSwish', 'Identity', 'LayerNormalization', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Neg', 'Pad', 'Pow',
+  'ReduceMean', 'ReduceSum', 'Relu', 'Reshape', 'Sigmoid', 'Slice', 'Split', 'Sqrt', 'Squeeze', 'Sub', 'Tanh', 'Transpose', 'Unsqueeze',
 ]);
 
 /** Ops whose outputs carry no gradient (they read shapes, compare, or are piecewise constant). */
@@ -699,6 +704,42 @@ class Backward {
         this.add(x, b.op1('Mul', [gy, d]));
         return;
       }
+      case 'Neg':
+        this.add(x, b.op1('Neg', [gy]));
+        return;
+      case 'Exp':
+        this.add(x, b.op1('Mul', [gy, y]));
+        return;
+      case 'Sqrt': // d√x = 1 / (2√x)  (LayerNorm's standard deviation)
+        this.add(x, b.op1('Div', [b.op1('Mul', [gy, b.f32([0.5])]), y]));
+        return;
+      case 'Erf': { // d erf(x) = 2/√π · exp(−x²)  (GELU as exported at opsets < 20)
+        const d = b.op1('Mul', [b.f32([2 / Math.sqrt(Math.PI)]), b.op1('Exp', [b.op1('Neg', [b.op1('Mul', [x, x])])])]);
+        this.add(x, b.op1('Mul', [gy, d]));
+        return;
+      }
+      case 'Pow': { // d xᵉ = e · xᵉ⁻¹ for an exponent that does not depend on the input (LayerNorm's square)
+        const e = n.inputs[1]!;
+        if (this.dep(e)) this.fail(n, i, 'Pow with an exponent that does not depend on the input', 'an exponent computed from it');
+        const ef = b.op1('Cast', [e], [{ name: 'to', i: DataType.FLOAT }]);
+        const d = b.op1('Mul', [ef, b.op1('Pow', [x, b.op1('Sub', [ef, b.f32([1])])])]);
+        this.add(x, this.unbroadcast(b.op1('Mul', [gy, d]), x, y, n, i));
+        return;
+      }
+      case 'HardSigmoid': { // y = max(0, min(1, αx + β)): slope α where 0 < αx + β < 1
+        const alpha = attrFloat(n, 'alpha', 0.2);
+        const v = b.op1('Add', [b.op1('Mul', [x, b.f32([alpha])]), b.f32([attrFloat(n, 'beta', 0.5)])]);
+        const inside = b.op1('And', [b.op1('Greater', [v, zero()]), b.op1('Less', [v, b.f32([1])])]);
+        this.add(x, b.op1('Where', [inside, b.op1('Mul', [gy, b.f32([alpha])]), zero()]));
+        return;
+      }
+      case 'HardSwish': { // y = x · hardsigmoid(x; 1/6, 1/2): dy/dx = hardsigmoid(x) + x/6 where −3 < x < 3
+        const hs = b.op1('HardSigmoid', [x], [{ name: 'alpha', f: 1 / 6 }, { name: 'beta', f: 0.5 }]);
+        const inside = b.op1('And', [b.op1('Greater', [x, b.f32([-3])]), b.op1('Less', [x, b.f32([3])])]);
+        const d = b.op1('Add', [hs, b.op1('Where', [inside, b.op1('Mul', [x, b.f32([1 / 6])]), zero()])]);
+        this.add(x, b.op1('Mul', [gy, d]));
+        return;
+      }
       case 'Add':
       case 'Sub':
       case 'Mul':
@@ -808,6 +849,26 @@ class Backward {
         const target = [xs[1]!, ...new Array<number>(Math.max(xs.length - 2, 0)).fill(1)];
         const f = b.op1('Reshape', [factor, b.i64(target)]);
         this.add(x, b.op1('Mul', [gy, f]));
+        return;
+      }
+      case 'LayerNormalization': {
+        // y = x̂ · scale + bias, x̂ = (x − μ) / σ over the axes from `axis` on (ConvNeXt, ViT; opset ≥ 17):
+        // dx = (1/σ) · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)),  ĝ = g · scale   (native_layer_norm_backward)
+        if (!this.dep(x)) return;
+        if (n.inputs.slice(1).some((t) => t !== '' && this.dep(t))) this.fail(n, i, 'LayerNormalization scale and bias that do not depend on the input', 'parameters computed from it');
+        const rank = this.shape(x).length;
+        const axis0 = attrInt(n, 'axis', -1);
+        const first = axis0 < 0 ? axis0 + rank : axis0;
+        const axes = Array.from({ length: rank - first }, (_, k) => first + k);
+        const mean = (t: string): string => b.opset >= 18
+          ? b.op1('ReduceMean', [t, b.i64(axes)], [{ name: 'keepdims', i: 1 }])
+          : b.op1('ReduceMean', [t], [{ name: 'axes', ints: axes }, { name: 'keepdims', i: 1 }]);
+        const xc = b.op1('Sub', [x, mean(x)]);
+        const rstd = b.op1('Reciprocal', [b.op1('Sqrt', [b.op1('Add', [mean(b.op1('Mul', [xc, xc])), b.f32([attrFloat(n, 'epsilon', 1e-5)])])])]);
+        const xhat = b.op1('Mul', [xc, rstd]);
+        const gh = b.op1('Mul', [gy, n.inputs[1]!]);
+        const inner = b.op1('Sub', [b.op1('Sub', [gh, mean(gh)]), b.op1('Mul', [xhat, mean(b.op1('Mul', [gh, xhat]))])]);
+        this.add(x, b.op1('Mul', [rstd, inner]));
         return;
       }
       case 'GlobalAveragePool': {

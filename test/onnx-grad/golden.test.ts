@@ -14,7 +14,7 @@ const meta = gradMeta();
 
 test('meta.json covers every architecture the issue names', () => {
   const names = meta.models.map((m) => m.name);
-  for (const arch of ['resnet18', 'mobilenet_v2', 'densenet121', 'vgg_mlp', 'smallcnn_flatten', 'smallcnn_mean', 'smallcnn_view', 'smallcnn_matmul', 'opsnet', 'opsnet2']) {
+  for (const arch of ['resnet18', 'mobilenet_v2', 'densenet121', 'vgg_mlp', 'smallcnn_flatten', 'smallcnn_mean', 'smallcnn_view', 'smallcnn_matmul', 'opsnet', 'opsnet2', 'opsnet3']) {
     assert.ok(names.some((n) => n.startsWith(arch + '_op')), `no fixture for ${arch}`);
   }
   assert.equal(meta.T, 1000);
