@@ -41,7 +41,7 @@ export function inspectReport(model: OnnxClassifier): Record<string, unknown> {
   const info = model.info;
   return {
     file: info.file,
-    input: { name: info.input.name, shape: info.input.shape.map((d) => (d === null ? 'N' : d)), type: 'float32', chw: info.inputChw, layout: info.inputLayout },
+    input: { name: info.input.name, shape: info.input.shape.map((d) => (d === null ? 'N' : d)), type: 'float32', chw: info.inputChw, layout: info.inputLayout, fixedBatch: info.fixedBatch ?? null },
     featureMap: { tensor: info.featureMap, shape: info.featureShape, layoutInGraph: info.featureLayout, chosenBy: info.featureLayerOverride ? 'user (--feature-layer)' : 'pooling before the classifier' },
     pooling: info.pool ? { op: info.pool.kind, node: info.pool.node, output: info.pool.output, then: info.pool.reshapeOps } : null,
     pooled: info.pooled ? { tensor: info.pooled, size: info.pooledDim } : null,
@@ -59,7 +59,7 @@ export function inspectText(model: OnnxClassifier): string {
   const info = model.info;
   const lines = [
     `model:        ${info.file}`,
-    `input:        ${JSON.stringify(info.input.name)} [N, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}`,
+    `input:        ${JSON.stringify(info.input.name)} [${info.fixedBatch ?? 'N'}, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}${info.fixedBatch !== undefined ? ` (fixed batch: runs in slices of ${info.fixedBatch})` : ''}`,
     `feature map:  ${JSON.stringify(info.featureMap)} [C, H, W] = [${info.featureShape.join(', ')}]${info.featureLayout === 'nhwc' ? ' (channels last in the graph, read as NCHW)' : ''}${info.featureLayerOverride ? ' (chosen with --feature-layer)' : ''}`,
     `pooling:      ${info.pool ? `${info.pool.kind} ${JSON.stringify(info.pool.node)}${info.pool.reshapeOps.length ? ' → ' + info.pool.reshapeOps.join(' → ') : ''}` : 'none found'}`,
     `pooled z:     ${info.pooled ? `${JSON.stringify(info.pooled)} [${info.pooledDim}]` : 'none'}`,

@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
 import { linearHead } from '../methods/common.js';
+import { fixedBatchOf, runRows, type RunOutput } from './batching.js';
 import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
 import { ProtoDecodeError, appendGraphOutputs, decodeModel, type Dim, type ModelProto } from './proto.js';
 
@@ -43,6 +44,8 @@ export interface OnnxModelInfo extends GraphAnalysis {
   readonly numClasses: number;
   /** Names added as graph outputs (in order). */
   readonly addedOutputs: readonly string[];
+  /** The batch size the model was exported with, when it is fixed (runs go in slices of it). */
+  readonly fixedBatch?: number;
 }
 
 export interface ExtraOutput {
@@ -109,7 +112,7 @@ async function createSession(bytes: Uint8Array, file: string, threads?: number):
 }
 
 /** Float32 data of an output, or a NapoodError. */
-function floatOutput(t: ort.Tensor | undefined, name: string, file: string): Float32Array {
+function floatOutput(t: RunOutput | undefined, name: string, file: string): Float32Array {
   if (t === undefined) throw new NapoodError(file, `an output ${describe(name)}`, 'none from onnxruntime');
   if (t.type !== 'float32') throw new NapoodError(file, `float32 output ${describe(name)}`, `${t.type}`);
   return t.data as Float32Array;
@@ -188,12 +191,15 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   const session = await createSession(edited, path, opts.threads);
   const inputName = analysis.input.name;
 
-  const runRaw = async (input: Float32Array, n: number): Promise<Record<string, ort.Tensor>> => {
-    const feeds = { [inputName]: new ort.Tensor('float32', input, [n, ...inputDims]) };
+  const fixedBatch = fixedBatchOf(shape[0]);
+  if (fixedBatch !== undefined) {
+    analysis = { ...analysis, reasoning: [...analysis.reasoning, `the batch size is fixed at ${fixedBatch} (exported without a dynamic batch axis): images run in slices of ${fixedBatch}`] };
+  }
+  const runRaw = async (input: Float32Array, n: number): Promise<Record<string, RunOutput>> => {
     try {
       // every output is fetched: onnxruntime-node ≤ 1.23 returns a fetched subset under the wrong
       // names (microsoft/onnxruntime#26865, fixed by PR #26939)
-      return await session.run(feeds);
+      return await runRows(session, { [inputName]: { data: input, rowDims: inputDims } }, n, fixedBatch);
     } catch (e) {
       throw new NapoodError(path, 'a model that onnxruntime runs on the input', describe(String((e as Error)?.message ?? e)));
     }
@@ -233,7 +239,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     throw new NapoodError(path, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
   }
 
-  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added };
+  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, fixedBatch };
 
   // head
   let head: Head | undefined;
@@ -257,8 +263,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
         forward: async (z: Float32Array, n: number): Promise<Float32Array> => {
           if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
           if (n === 0) return new Float32Array(0);
-          const t = new ort.Tensor('float32', z, rank4 ? rank4Shape(n) : [n, c]);
-          const r = await hs.run({ [pooledName]: t });
+          const rowDims = rank4 ? rank4Shape(1).slice(1) : [c];
+          const r = await runRows(hs, { [pooledName]: { data: z, rowDims } }, n, fixedBatch);
           return floatOutput(r[logitsName], logitsName, `${path} (head sub-model)`);
         },
       };

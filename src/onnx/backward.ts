@@ -53,6 +53,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { NapoodError, describe, shapeString } from '../errors.js';
+import { fixedBatchOf } from './batching.js';
 import {
   DataType, ProtoDecodeError, WIRE_FIXED32, appendGraphOutputs, concatBytes, decodeModel, encodeSubModel,
   encodeVarint, lenField, numel, stringField, tensorValues, varintField,
@@ -98,6 +99,8 @@ export interface GradientModel {
   readonly output: string;
   readonly inputDims: readonly number[];
   readonly outputDims: readonly number[];
+  /** The original model's fixed batch size, if it has one (run the gradient model in slices of it). */
+  readonly fixedBatch?: number;
   readonly opset: number;
   /** How many nodes of each op type were differentiated. */
   readonly differentiated: Readonly<Record<string, number>>;
@@ -1182,7 +1185,7 @@ export async function buildGradientModel(bytes: Uint8Array, opts: GradientModelO
     outputs: [vi(gradient, inputDims), vi(plan.output, outputDims)],
   });
   return {
-    bytes: modelBytes, input: plan.input, seed, gradient, output: plan.output, inputDims, outputDims,
+    bytes: modelBytes, input: plan.input, seed, gradient, output: plan.output, inputDims, outputDims, fixedBatch: fixedBatchOf(declared[0]),
     opset: plan.opset, differentiated: { ...back.counts }, nodeCount: forwardRaw.length + builder.nodes.length,
   };
 }

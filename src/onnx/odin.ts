@@ -20,6 +20,7 @@ import { NapoodError, describe } from '../errors.js';
 import { maxSoftmaxRows } from '../methods/common.js';
 import type { OnnxClassifier } from './adapter.js';
 import { buildGradientModel, type GradientModel } from './backward.js';
+import { runRows, type RunOutput } from './batching.js';
 import { appendGraphOutputs, decodeModel } from './proto.js';
 
 export interface OdinOptions {
@@ -208,10 +209,9 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
 
   const forward = async (x: Float32Array, n: number): Promise<Float32Array> => {
     if (isClassifier(model)) return (await model.run(x, n)).logits.data;
-    const dims = [n, ...inputDims];
-    let r: Record<string, ort.Tensor>;
+    let r: Record<string, RunOutput>;
     try {
-      r = await forwardSession!.run({ [inputName!]: new ort.Tensor('float32', x, dims) });
+      r = await runRows(forwardSession!, { [inputName!]: { data: x, rowDims: inputDims } }, n, gradientModel?.fixedBatch);
     } catch (e) {
       throw new NapoodError(file, 'a model that onnxruntime runs on the input', ortMessage(e));
     }
@@ -225,12 +225,12 @@ export async function createOdinScorer(model: OnnxClassifier | Uint8Array, opts:
     }
     if (seed.length !== n * k) throw new NapoodError('seed', `${n}×${k} = ${n * k} values`, `${seed.length}`);
     if (n === 0) return new Float32Array(0);
-    let r: Record<string, ort.Tensor>;
+    let r: Record<string, RunOutput>;
     try {
-      r = await gradSession.run({
-        [gradientModel.input]: new ort.Tensor('float32', x, [n, ...inputDims]),
-        [gradientModel.seed]: new ort.Tensor('float32', seed, [n, ...gradientModel.outputDims]),
-      });
+      r = await runRows(gradSession, {
+        [gradientModel.input]: { data: x, rowDims: inputDims },
+        [gradientModel.seed]: { data: seed, rowDims: gradientModel.outputDims },
+      }, n, gradientModel.fixedBatch);
     } catch (e) {
       throw new NapoodError(file, 'a gradient model that onnxruntime runs', ortMessage(e));
     }
