@@ -4,7 +4,7 @@
 import { NapoodError } from '../errors.js';
 import { openSafetensorsStream } from '../io/safetensors-stream.js';
 import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
-import { inspectReport, inspectText, openModel, type ModelSource } from './model.js';
+import { inspectReport, inspectText, openModel, parseInputShape, type ModelSource } from './model.js';
 import { progressLine } from './progress.js';
 import { SetContext, modelOptions, modelSetOptions } from './sets.js';
 
@@ -15,19 +15,20 @@ import { SetContext, modelOptions, modelSetOptions } from './sets.js';
 export const inspectSpec: CommandSpec = {
   name: 'inspect',
   summary: 'show what napood finds in an ONNX model: input, feature map before pooling, head, candidate layers',
-  usage: 'napood inspect MODEL [--json] [--feature-layer NAME]',
+  usage: 'napood inspect MODEL [--json] [--feature-layer NAME] [--input-shape C,H,W]',
   options: {
     json: { type: 'boolean', help: 'machine-readable report' },
     'feature-layer': modelOptions['feature-layer'],
+    'input-shape': modelOptions['input-shape'],
   },
   examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json'],
 };
 
 export async function runInspect(argv: string[]): Promise<number> {
-  const model = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--feature-layer');
+  const model = argv.find((a, i) => !a.startsWith('--') && !['--feature-layer', '--input-shape'].includes(argv[i - 1] ?? ''));
   if (!model) throw new NapoodError('MODEL', 'the path of an ONNX model (napood inspect MODEL)', 'nothing');
   const values = parseCommand(inspectSpec, argv.filter((a) => a !== model));
-  const classifier = await openModel(model, { featureLayer: stringOption(values, 'feature-layer') });
+  const classifier = await openModel(model, { featureLayer: stringOption(values, 'feature-layer'), inputShape: parseInputShape(stringOption(values, 'input-shape')) });
   try {
     process.stdout.write(values.json ? JSON.stringify(inspectReport(classifier), null, 2) + '\n' : inspectText(classifier));
   } finally {

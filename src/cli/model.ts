@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NapoodError, shapeString } from '../errors.js';
+import { NapoodError, describe, shapeString } from '../errors.js';
 import type { BatchSource, Field } from '../core/pipeline.js';
 import { openDump, type Dump } from '../io/dump.js';
 import { readNpyHeader, npyTensor } from '../io/npy.js';
@@ -22,18 +22,42 @@ export interface ModelChoices {
   readonly featureLayer?: string;
   readonly layers?: readonly string[];
   readonly threads?: number;
+  /** [C, H, W] for a model whose input dims are symbolic (--input-shape). */
+  readonly inputShape?: readonly number[];
+  /** [C, H, W] to use when the model's dims are symbolic and no inputShape was given (from the preprocessing flags). */
+  readonly fallbackInputShape?: readonly number[];
 }
 
 /** The adapter's option names as the CLI flags a user typed. */
-const CLI_OPTION: Readonly<Record<string, string>> = { featureLayer: '--feature-layer', extraOutputs: '--layers' };
+const CLI_OPTION: Readonly<Record<string, string>> = { featureLayer: '--feature-layer', extraOutputs: '--layers', inputShape: '--input-shape' };
 
 export async function openModel(path: string, choices: ModelChoices = {}): Promise<OnnxClassifier> {
+  const load = (inputShape: readonly number[] | undefined) =>
+    loadOnnxModel(path, { featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads, inputShape });
   try {
-    return await loadOnnxModel(path, { featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads });
+    try {
+      return await load(choices.inputShape);
+    } catch (err) {
+      // symbolic H, W (or C): take them from the preprocessing flags when the user gave a size
+      const symbolic = err instanceof NapoodError && err.argument === 'inputShape' && err.message.includes('symbolic dims');
+      if (!symbolic || choices.inputShape !== undefined || choices.fallbackInputShape === undefined) throw err;
+      return await load(choices.fallbackInputShape);
+    }
   } catch (err) {
     const flag = err instanceof NapoodError ? CLI_OPTION[err.argument] : undefined;
     throw flag ? (err as NapoodError).renamed(flag) : err;
   }
+}
+
+/** `--input-shape C,H,W` (or CxHxW) as numbers; undefined when not given. */
+export function parseInputShape(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(/[x×,]/).map((p) => p.trim());
+  const dims = parts.map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 65535)) {
+    throw new NapoodError('--input-shape', 'three positive integers C,H,W (e.g. 3,224,224)', describe(text));
+  }
+  return dims;
 }
 
 /** The report of `napood inspect`, as plain data (printed as text or JSON). */
@@ -59,7 +83,7 @@ export function inspectText(model: OnnxClassifier): string {
   const info = model.info;
   const lines = [
     `model:        ${info.file}`,
-    `input:        ${JSON.stringify(info.input.name)} [${info.fixedBatch ?? 'N'}, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}${info.fixedBatch !== undefined ? ` (fixed batch: runs in slices of ${info.fixedBatch})` : ''}`,
+    `input:        ${JSON.stringify(info.input.name)} [${info.fixedBatch ?? 'N'}, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}${info.fixedBatch !== undefined ? ` (fixed batch: runs in slices of ${info.fixedBatch})` : ''}${info.input.shape.slice(1).some((d) => typeof d !== 'number') ? ' (size not fixed by the model: from --input-shape or the preprocessing)' : ''}`,
     `feature map:  ${JSON.stringify(info.featureMap)} [C, H, W] = [${info.featureShape.join(', ')}]${info.featureLayout === 'nhwc' ? ' (channels last in the graph, read as NCHW)' : ''}${info.featureLayerOverride ? ' (chosen with --feature-layer)' : ''}`,
     `pooling:      ${info.pool ? `${info.pool.kind} ${JSON.stringify(info.pool.node)}${info.pool.reshapeOps.length ? ' → ' + info.pool.reshapeOps.join(' → ') : ''}` : 'none found'}`,
     `pooled z:     ${info.pooled ? `${JSON.stringify(info.pooled)} [${info.pooledDim}]` : 'none'}`,

@@ -22,7 +22,7 @@ import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type Preproce
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { Head } from '../types.js';
 import { intOption, listOption, stringOption, type Values } from './args.js';
-import { imageSetSource, inputArraySource, modelAccess, openModel, replayableSource, type ModelAccessHandle, type ModelSource } from './model.js';
+import { imageSetSource, inputArraySource, modelAccess, openModel, parseInputShape, replayableSource, type ModelAccessHandle, type ModelSource } from './model.js';
 import { checkCompatible, openDumpSource, resolveHead, type OpenedSource } from './sources.js';
 
 export type SetRole = 'id' | 'ood' | 'train' | 'features';
@@ -40,6 +40,7 @@ export const modelOptions = {
   'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
   'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
   threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
+  'input-shape': { type: 'string', value: 'C,H,W', help: 'image size for a model whose input dims are symbolic (default: the size of --size / --preset / --preprocess)' },
 } as const;
 
 export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
@@ -49,7 +50,25 @@ export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
     featureLayer: stringOption(values, 'feature-layer'),
     layers,
     threads: threads > 0 ? threads : undefined,
+    inputShape: parseInputShape(stringOption(values, 'input-shape')),
+    fallbackInputShape: shapeFromPreprocessing(values),
   });
+}
+
+/** [C, H, W] of the images the preprocessing flags make, when they give a size (else undefined). */
+function shapeFromPreprocessing(values: Values): number[] | undefined {
+  const flags: Record<string, string> = {};
+  for (const f of PREPROCESS_FLAGS) {
+    const v = stringOption(values, f);
+    if (v !== undefined) flags[f] = v;
+  }
+  if (Object.keys(flags).length === 0) return undefined;
+  try {
+    const pp = preprocessFromFlags(flags as PreprocessFlags);
+    return [pp.channels, pp.size[0], pp.size[1]];
+  } catch {
+    return undefined; // no size among them: the model's own error says what is missing
+  }
 }
 
 /** Options that turn sets into model input (score / eval / fit share them). */
@@ -58,13 +77,14 @@ export const modelSetOptions = {
   'feature-layer': modelOptions['feature-layer'],
   'batch-size': modelOptions['batch-size'],
   threads: modelOptions.threads,
+  'input-shape': modelOptions['input-shape'],
   classes: { type: 'string', value: 'FILE', help: 'with --model: class names in the model\'s output order, one per line (class folders are mapped through it)' },
   'channel-mismatch': { type: 'string', value: 'convert|skip|error', help: 'with --model: images whose channel count differs from the model input (default convert, as PIL convert; counted on stderr)' },
   ...PREPROCESS_OPTIONS,
 } as const;
 
 const PREPROCESS_FLAGS = Object.keys(PREPROCESS_OPTIONS) as (keyof typeof PREPROCESS_OPTIONS)[];
-const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'classes', 'channel-mismatch', ...PREPROCESS_FLAGS];
+const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', ...PREPROCESS_FLAGS];
 
 function readClasses(path: string): string[] {
   let text: string;

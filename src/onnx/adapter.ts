@@ -165,7 +165,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     } else if (given !== undefined && Number.isInteger(given) && given > 0) {
       chw.push(given);
     } else {
-      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)}`,
+      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)} (CLI: --input-shape C,H,W, or the size from --size / --preset)`,
         opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
     }
   }

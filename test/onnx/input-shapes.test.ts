@@ -1,7 +1,9 @@
 /**
- * Models exported with a fixed batch size (tools/make_onnx_static_fixtures.py: batch 1 with a
- * Reshape to the constant [1, 24], and batch 3): napood runs any number of rows in slices of that
- * size; the features, logits and ODIN scores equal PyTorch's on 5 rows (slices 1+1+1+1+1 and 3+2).
+ * Input-shape variants (tools/make_onnx_shape_fixtures.py). Models exported with a fixed batch size
+ * (batch 1 with a Reshape to the constant [1, 24], and batch 3): napood runs any number of rows in
+ * slices of that size; the features, logits and ODIN scores equal PyTorch's on 5 rows (slices
+ * 1+1+1+1+1 and 3+2). A model with symbolic H and W: the size comes from --input-shape or the
+ * preprocessing flags, and without either the refusal says so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import { createOdinScorer } from '../../src/onnx/odin.js';
 import { napKernelJs } from '../../src/methods/nap.js';
 import { maxAbsDiff, readNpy } from './fixtures.js';
 
-const DIR = fileURLToPath(new URL('../../../test/fixtures/onnx-static/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../test/fixtures/onnx-shapes/', import.meta.url));
 const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 
 for (const [name, batch] of [['smallcnn_view_b1', 1], ['smallcnn_flatten_b3', 3]] as const) {
@@ -71,6 +73,45 @@ test('inspect shows the fixed batch; score --input runs every row', () => {
     const want = napKernelJs(readNpy(`${DIR}smallcnn_view_b1/feature_map.npy`).data, 5, 24, 64, 1, 2);
     assert.equal(got.length, 5);
     got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-4 * want[i]!, `row ${i}: ${v} vs ${want[i]}`));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('symbolic H, W: refused without a size, naming --input-shape; with one it equals the hooks', async () => {
+  const d = `${DIR}smallcnn_mean_dynhw/`;
+  await assert.rejects(loadOnnxModel(`${d}model.onnx`), (e: unknown) => e instanceof Error && /inputShape: expected \[C, H, W\] for .*symbolic dims \[N, 3, H, W\]/.test(e.message));
+  const model = await loadOnnxModel(`${d}model.onnx`, { inputShape: [3, 32, 32], threads: 1 });
+  try {
+    assert.deepEqual(model.info.inputChw, [3, 32, 32]);
+    assert.equal(model.info.fixedBatch, undefined);
+    const x = readNpy(`${d}input.npy`);
+    const r = await model.run(x.data, 5, x.shape);
+    assert.ok(maxAbsDiff(r.featureMap.data, readNpy(`${d}feature_map.npy`).data) <= 1e-4);
+    assert.ok(maxAbsDiff(r.logits.data, readNpy(`${d}logits.npy`).data) <= 1e-4);
+  } finally {
+    await model.release();
+  }
+  const cli = (...args: string[]) => spawnSync(process.execPath, [binPath, ...args], { encoding: 'utf8' });
+  let r = cli('inspect', `${d}model.onnx`);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^napood inspect: --input-shape: expected \[C, H, W\] for .*symbolic dims \[N, 3, H, W\] \(CLI: --input-shape C,H,W, or the size from --size \/ --preset\), found none$/m);
+  r = cli('inspect', `${d}model.onnx`, '--input-shape', '3,32,32');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^input:\s+"input" \[N, 3, 32, 32\] float32 \(size not fixed by the model: from --input-shape or the preprocessing\)$/m);
+  assert.match(r.stdout, /feature map: .* \[C, H, W\] = \[24, 8, 8\]/);
+  r = cli('inspect', `${d}model.onnx`, '--input-shape', '3,32');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--input-shape: expected three positive integers C,H,W \(e\.g\. 3,224,224\), found "3,32"/);
+  // score: the size from the preset (cifar: 3×32×32), no --input-shape needed
+  const dir = mkdtempSync(join(tmpdir(), 'napood-dynhw-'));
+  try {
+    const out = join(dir, 'nap.csv');
+    r = cli('score', '--model', `${d}model.onnx`, '--preset', 'cifar', '--features', `${d}input.npy`, '--method', 'nap', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const got = readFileSync(out, 'utf8').trim().split('\n').slice(1).map(Number);
+    const want = napKernelJs(readNpy(`${d}feature_map.npy`).data, 5, 24, 64, 1, 2);
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-4 * want[i]!, `row ${i}`));
   } finally {
     rmSync(dir, { recursive: true });
   }

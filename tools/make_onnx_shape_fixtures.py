@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fixed-batch ONNX fixtures in test/fixtures/onnx-static/ (run with Debian's /usr/bin/python3).
+"""ONNX fixtures with unusual input shapes in test/fixtures/onnx-shapes/ (Debian's /usr/bin/python3).
 
 `torch.onnx.export` without `dynamic_axes` writes the batch size of the example input into the
 model: the input is [B, C, H, W] and constant folding turns `view(x.size(0), -1)` into a Reshape to
@@ -8,12 +8,14 @@ slices of B (a short last slice padded with zeros). The small CNN of tools/make_
 
   smallcnn_view_b1    head style 'view' (AveragePool → Reshape to the constant [1, 24]), batch 1
   smallcnn_flatten_b3 head style 'flatten' (GlobalAveragePool → Flatten → Gemm), batch 3
+  smallcnn_mean_dynhw head style 'mean', batch, H and W all symbolic ([N, 3, H, W]): the image size
+                      comes from the user (--input-shape, or --size / --preset); rows are 32×32
 
 Each directory: model.onnx; input.npy float32 [5, 3, 32, 32] (5 rows: several slices, the last
 one short); feature_map.npy, pooled.npy, logits.npy (PyTorch hooks); odin.json: ODIN scores by
 autograd in float64 (T = 1000, η = 0.0014, std (0.229, 0.224, 0.225)) and at η = 0.
 
-Usage: /usr/bin/python3 tools/make_onnx_static_fixtures.py [out_dir]   (default test/fixtures/onnx-static)
+Usage: /usr/bin/python3 tools/make_onnx_shape_fixtures.py [out_dir]   (default test/fixtures/onnx-shapes)
 """
 import json
 import os
@@ -29,7 +31,7 @@ import make_onnx_fixtures as base  # noqa: E402  (SmallCNN, fill_bn, capture)
 
 torch.set_num_threads(2)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'test', 'fixtures', 'onnx-static')
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'test', 'fixtures', 'onnx-shapes')
 T, ETA, STD = 1000.0, 0.0014, (0.229, 0.224, 0.225)
 
 
@@ -50,7 +52,8 @@ def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     gen = torch.Generator().manual_seed(5)
-    for name, style, batch, seed in [('smallcnn_view_b1', 'view', 1, 50), ('smallcnn_flatten_b3', 'flatten', 3, 51)]:
+    for name, style, batch, seed in [('smallcnn_view_b1', 'view', 1, 50), ('smallcnn_flatten_b3', 'flatten', 3, 51),
+                                     ('smallcnn_mean_dynhw', 'mean', None, 52)]:
         torch.manual_seed(seed)
         net = base.SmallCNN(style)
         base.fill_bn(net, (3, 32, 32))
@@ -60,14 +63,15 @@ def main():
             pooled = net.pool(fmap)
         d = os.path.join(OUT, name)
         os.makedirs(d)
-        torch.onnx.export(net, x[:batch], os.path.join(d, 'model.onnx'), opset_version=13,
-                          input_names=['input'], output_names=['logits'], do_constant_folding=True)
+        dynamic = None if batch else {'input': {0: 'N', 2: 'H', 3: 'W'}, 'logits': {0: 'N'}}
+        torch.onnx.export(net, x[:batch or 2], os.path.join(d, 'model.onnx'), opset_version=13,
+                          input_names=['input'], output_names=['logits'], do_constant_folding=True, dynamic_axes=dynamic)
         for f, t in [('input', x), ('feature_map', fmap), ('pooled', pooled), ('logits', logits)]:
             np.save(os.path.join(d, f'{f}.npy'), t.numpy().astype(np.float32))
         with open(os.path.join(d, 'odin.json'), 'w') as fh:
             json.dump({'batch': batch, 'temperature': T, 'noise': ETA, 'std': list(STD),
                        'scores': odin(net, x.numpy(), ETA), 'scores_noise0': odin(net, x.numpy(), 0.0)}, fh, indent=1)
-        print(f'{name}: fixed batch {batch}, {os.path.getsize(os.path.join(d, "model.onnx")) / 1024:.1f} KiB')
+        print(f'{name}: {f"fixed batch {batch}" if batch else "symbolic N, H, W"}, {os.path.getsize(os.path.join(d, "model.onnx")) / 1024:.1f} KiB')
 
 
 if __name__ == '__main__':
