@@ -580,12 +580,30 @@ function inputLayoutOf(g: GraphIndex, name: string, shape: readonly Dim[]): { la
   return { layout: 'nchw', why: 'channels first, as ONNX convolutions take them' };
 }
 
-/** Relu / Clip outputs among the ancestors of `target` (`target` included when it is one), in graph order. */
+/** Activation ops whose outputs are candidate layers for multi-layer NAP. */
+const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'HardSwish', 'Elu', 'Selu', 'Gelu', 'Mish']);
+
+/** Mul(a, Sigmoid(a)) or Mul(a, HardSigmoid(a)): SiLU / HardSwish as exported (EfficientNet, MobileNetV3). */
+function isGatedActivation(g: GraphIndex, n: NodeProto): boolean {
+  if (n.opType !== 'Mul' || n.inputs.length !== 2) return false;
+  return n.inputs.some((t, k) => {
+    const p = g.producer.get(t);
+    const gate = p === undefined ? undefined : g.nodes[p]!;
+    return gate !== undefined && (gate.opType === 'Sigmoid' || gate.opType === 'HardSigmoid') && gate.inputs[0] === n.inputs[1 - k];
+  });
+}
+
+/**
+ * Activation outputs (Relu, Clip, LeakyRelu, HardSwish, SiLU as Sigmoid · Mul, …) among the
+ * ancestors of `target`, in graph order, and `target` itself last (the feature map is always one).
+ */
 function candidateLayerNames(g: GraphIndex, target: string): string[] {
   const set = ancestors(g, target);
-  return [...set].sort((a, b) => a - b)
-    .filter((i) => ['Relu', 'Clip'].includes(g.nodes[i]!.opType))
+  const names = [...set].sort((a, b) => a - b)
+    .filter((i) => ACTIVATIONS.has(g.nodes[i]!.opType) || isGatedActivation(g, g.nodes[i]!))
     .map((i) => g.nodes[i]!.outputs[0]!);
+  if (g.producer.has(target) && !names.includes(target)) names.push(target);
+  return names;
 }
 
 /**
