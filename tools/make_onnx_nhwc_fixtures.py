@@ -93,20 +93,6 @@ class KerasStyleCNN(nn.Module):
         return torch.softmax(self.logits(x_nhwc), dim=1)
 
 
-def fill_bn_nhwc(model, shape_nhwc):
-    """base.fill_bn feeds NCHW-shaped noise; here the input is NHWC."""
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None
-    model.train()
-    g = torch.Generator().manual_seed(123)
-    with torch.no_grad():
-        for _ in range(6):
-            model(torch.randn((16,) + shape_nhwc, generator=g))
-    model.eval()
-
-
 ODIN_T = 1000.0
 ODIN_ETA = 0.0014
 ODIN_STD = (0.2, 0.25, 0.3)
@@ -142,7 +128,7 @@ def main():
     for i, (name, style, opset, head_kind, linear_op) in enumerate(cases):
         torch.manual_seed(40 + i)
         net = KerasStyleCNN(style)
-        fill_bn_nhwc(net, (32, 32, 3))
+        base.fill_bn(net, (32, 32, 3))   # NHWC noise: fill_bn takes any per-sample shape
         x = torch.randn((2, 32, 32, 3), generator=gen)
         with torch.no_grad():
             parts = (net.feature_map(x), net.pooled(x), net.logits(x))
