@@ -16,7 +16,7 @@ import { helpText, intOption, listOption, parseCommand, stringOption, type Comma
 import { progressLine } from './progress.js';
 import { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics } from './report.js';
 import { dumpSpec, inspectSpec, runDump, runInspect } from './model-commands.js';
-import { SetContext, modelSetOptions, type CliSource } from './sets.js';
+import { SetContext, fitSampleOptions, modelSetOptions, type CliSource } from './sets.js';
 import type { BatchSource } from '../core/pipeline.js';
 
 export interface Command {
@@ -93,6 +93,7 @@ const scoreSpec: CommandSpec = {
     out: { type: 'string', value: 'FILE', help: 'scores: .npy (float64, shape [N]) or .csv (one score per line, with header)' },
     ...commonOptions,
     ...modelSetOptions,
+    ...fitSampleOptions,
   },
   examples: [
     'napood score --features test.safetensors --method nap --out nap.npy',
@@ -166,6 +167,7 @@ const evalSpec: CommandSpec = {
     seed: { type: 'string', value: 'S', help: 'bootstrap seed (default 0)' },
     ...commonOptions,
     ...modelSetOptions,
+    ...fitSampleOptions,
   },
   examples: [
     'napood eval --model resnet18.onnx --preset imagenet --id val/ --ood textures=dtd/ --fit train/ --methods nap,energy,react,odin',
@@ -300,6 +302,7 @@ const fitSpec: CommandSpec = {
     head: commonOptions.head,
     'batch-rows': commonOptions['batch-rows'],
     ...modelSetOptions,
+    ...fitSampleOptions,
   },
   examples: [
     'napood fit --fit train.safetensors --methods react,dice,knn:k=50 --out state.json',

@@ -13,7 +13,7 @@ import { openDump, type Dump } from '../io/dump.js';
 import { readNpyHeader, npyTensor } from '../io/npy.js';
 import { openSafetensorsStream } from '../io/safetensors-stream.js';
 import { TensorReader, rowElements } from '../io/tensor.js';
-import { expandImageInputs, imageBatches, type ImageList, type LoadStats, type Preprocess } from '../images/index.js';
+import { expandImageInputs, imageBatches, sampleItems, type ImageList, type LoadStats, type Preprocess } from '../images/index.js';
 import { loadOnnxModel, type OnnxClassifier } from '../onnx/adapter.js';
 import { createOdinScorer, type OdinScorer } from '../onnx/odin.js';
 import type { FeatureBatch, ModelAccess } from '../types.js';
@@ -198,6 +198,8 @@ export interface ImageSetOptions {
   readonly access?: ModelAccess;
   /** Images decoded at the same time (default 4). */
   readonly concurrency?: number;
+  /** Use a seeded random sample of n of the images (--fit-sample). */
+  readonly sample?: { readonly n: number; readonly seed: number; readonly flag: string };
 }
 
 /**
@@ -206,7 +208,10 @@ export interface ImageSetOptions {
  * path and skipped (so `n` is an upper bound); `summary()` gives the count after a pass.
  */
 export async function imageSetSource(model: OnnxClassifier, inputs: readonly string[], argument: string, opts: ImageSetOptions): Promise<ModelSource> {
-  const list: ImageList = await expandImageInputs(inputs, { argument, labels: opts.labels, classes: opts.classes });
+  const expanded: ImageList = await expandImageInputs(inputs, { argument, labels: opts.labels, classes: opts.classes });
+  const total = expanded.items.length;
+  const list: ImageList = opts.sample ? { ...expanded, items: sampleItems(expanded.items, opts.sample.n, opts.sample.seed) } : expanded;
+  const sampleNote = opts.sample && list.items.length < total ? `; a seeded sample of ${list.items.length} of ${total} images (${opts.sample.flag})` : '';
   const k = model.info.numClasses;
   if (list.classes.length > k) {
     throw new NapoodError(argument, `at most ${k} class folders or list labels (the model has ${k} classes)`, `${list.classes.length}: ${list.classes.slice(0, 5).join(', ')}${list.classes.length > 5 ? ', …' : ''}`);
@@ -243,7 +248,7 @@ export async function imageSetSource(model: OnnxClassifier, inputs: readonly str
       const parts: string[] = [];
       if (stats.skipped) parts.push(`${stats.skipped} of ${list.items.length} images skipped (listed above)`);
       if (stats.converted) parts.push(`${stats.converted} image${stats.converted === 1 ? '' : 's'} converted to ${opts.pp.channels === 1 ? 'grayscale' : 'RGB'} to match the model input`);
-      const text = parts.join('; ') + ignoredNote + unknownNote;
+      const text = parts.join('; ') + sampleNote + ignoredNote + unknownNote;
       return text ? `napood: ${argument}: ${text.replace(/^; /, '')}` : undefined;
     },
     close: () => undefined,

@@ -83,8 +83,14 @@ export const modelSetOptions = {
   ...PREPROCESS_OPTIONS,
 } as const;
 
+/** Options of the commands that fit ID statistics on images (score, eval, fit). */
+export const fitSampleOptions = {
+  'fit-sample': { type: 'string', value: 'N', help: 'with --model: fit on a seeded random sample of N of the --fit images (e.g. 10000 of a large training set)' },
+  'sample-seed': { type: 'string', value: 'S', help: 'seed of --fit-sample (default 0)' },
+} as const;
+
 const PREPROCESS_FLAGS = Object.keys(PREPROCESS_OPTIONS) as (keyof typeof PREPROCESS_OPTIONS)[];
-const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', ...PREPROCESS_FLAGS];
+const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', 'fit-sample', 'sample-seed', ...PREPROCESS_FLAGS];
 
 function readClasses(path: string): string[] {
   let text: string;
@@ -163,6 +169,9 @@ export class SetContext {
       return new SetContext(values, undefined, undefined, undefined, false);
     }
     if (values.head !== undefined) throw new NapoodError('--head', 'no --head with --model (the head is read from the model)', `--head ${String(values.head)}`);
+    if (values['sample-seed'] !== undefined && values['fit-sample'] === undefined) {
+      throw new NapoodError('--sample-seed', '--fit-sample N with it (the seed is that of the sample)', `--sample-seed ${String(values['sample-seed'])} alone`);
+    }
     if (values['batch-rows'] !== undefined) throw new NapoodError('--batch-rows', '--batch-size N with --model (images per forward pass)', `--batch-rows ${String(values['batch-rows'])}`);
     const mismatch = stringOption(values, 'channel-mismatch');
     if (mismatch !== undefined && !['convert', 'skip', 'error'].includes(mismatch)) throw new NapoodError('--channel-mismatch', 'convert, skip or error', JSON.stringify(mismatch));
@@ -190,6 +199,7 @@ export class SetContext {
     if (!this.model) {
       source = this.openDumpSet(path, argument);
     } else if (looksLikeDump(path)) {
+      if (role === 'train') this.refuseSample(`a feature dump (${path})`);
       source = this.openDumpSet(path, argument);
       try {
         checkDumpMatchesModel(source.dump!, source.label, this.model);
@@ -226,6 +236,13 @@ export class SetContext {
     }
   }
 
+  /** --fit-sample draws from images only. */
+  private refuseSample(found: string): void {
+    if (this.values['fit-sample'] !== undefined) {
+      throw new NapoodError('--fit-sample', 'images as --fit (files, folders or @list.txt) to draw the sample from', found);
+    }
+  }
+
   private openDumpSet(path: string, argument: string): CliSource {
     const rows = intOption(this.values, 'batch-rows', 0, 1);
     const dumpSource: OpenedSource = openDumpSource(path, argument, rows === 0 ? undefined : rows);
@@ -243,6 +260,7 @@ export class SetContext {
     let ms: ModelSource;
     if (paths.some((p) => p.toLowerCase().endsWith('.npy'))) {
       if (paths.length !== 1) throw new NapoodError(argument, 'one preprocessed NCHW .npy tensor, or image files and folders', paths.join(' '));
+      if (role === 'train') this.refuseSample(`a preprocessed .npy tensor (${paths[0]})`);
       ms = inputArraySource(model, paths[0]!, argument, batchSize, labelsPath, this.access);
     } else {
       if (labelsPath) throw new NapoodError('--labels', 'labels only with --input X.npy (images take labels from class folders or lists)', labelsPath);
@@ -259,10 +277,19 @@ export class SetContext {
         classes: role === 'ood' ? undefined : this.classes,
         channelMismatch: stringOption(this.values, 'channel-mismatch') as 'convert' | 'skip' | 'error' | undefined,
         access: this.access,
+        sample: role === 'train' ? this.fitSample() : undefined,
       });
       if (role !== 'ood' && !this.classes && ms.classes && ms.classes.length > 0) this.classes = ms.classes;
     }
     return ms;
+  }
+
+  private fitSample(): { n: number; seed: number; flag: string } | undefined {
+    const n = intOption(this.values, 'fit-sample', 0, 1);
+    if (n === 0) return undefined;
+    const seed = intOption(this.values, 'sample-seed', 0, 0);
+    if (seed > 0xffffffff) throw new NapoodError('--sample-seed', 'an integer in [0, 4294967295]', String(seed));
+    return { n, seed, flag: `--fit-sample ${n}, --sample-seed ${seed}` };
   }
 
   /** The head of the run: the model's, or --head FILE / the first dump holding one. */

@@ -1,6 +1,6 @@
 /** Image input (SPEC §4.2): sources, preprocessing, decoding and batching. Re-exports only. */
 export {
-  IMAGE_EXTENSIONS, compareCodePoints, expandImageInputs, hasImageExtension, labelName, sniffFormat,
+  IMAGE_EXTENSIONS, compareCodePoints, expandImageInputs, hasImageExtension, labelName, sampleItems, sniffFormat,
   type ExpandOptions, type ImageFormat, type ImageItem, type ImageList,
 } from './sources.js';
 export {

@@ -19,6 +19,7 @@
 import { readdir, readFile, realpath, stat, open } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { NapoodError, describe } from '../errors.js';
+import { Xoshiro128 } from '../metrics/random.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp'];
 
@@ -242,4 +243,21 @@ export async function expandImageInputs(inputs: readonly string[], opts: ExpandO
 /** Label names for messages: "cat (0)" or "−1". */
 export function labelName(list: Pick<ImageList, 'classes'>, label: number): string {
   return label >= 0 && label < list.classes.length ? `${list.classes[label]} (${label})` : String(label);
+}
+
+/**
+ * A seeded random sample of `n` items (without replacement), kept in input order: the first n of
+ * a Fisher–Yates shuffle drawn with xoshiro128** (src/metrics/random.ts), so one seed gives the same
+ * images on every machine. All items when n ≥ their count.
+ */
+export function sampleItems<T>(items: readonly T[], n: number, seed: number): T[] {
+  if (!Number.isInteger(n) || n < 1) throw new NapoodError('sample size', 'a positive integer', describe(n));
+  if (n >= items.length) return [...items];
+  const rng = new Xoshiro128(seed);
+  const order = Array.from(items.keys());
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.nextInt(order.length - i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order.slice(0, n).sort((a, b) => a - b).map((i) => items[i]!);
 }

@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/io/dump.js';
 import { writeNpy } from '../../src/io/npy.js';
+import { expandImageInputs, sampleItems } from '../../src/images/index.js';
 import { fixturesDir, repoRoot } from '../helpers.js';
 
 const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
@@ -194,6 +195,50 @@ test('eval --model reads dump sets next to image sets: --fit from a napood dump 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: --fit .*other: its head weights differ from .*model\.onnx's head .*the model's head is used/);
   rmSync(dir, { recursive: true });
+});
+
+test('--fit-sample N: a seeded sample of the --fit images, the same as listing those images; refused for dumps and .npy', async () => {
+  const dir = tmp();
+  try {
+    const run = (...more: string[]) => napood(['fit', ...cifar, '--fit', rel(tree), '--methods', 'react,mahalanobis', ...more]);
+    const a = join(dir, 'a.json');
+    let r = run('--fit-sample', '4', '--out', a);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /--fit: .*a seeded sample of 4 of 9 images \(--fit-sample 4, --sample-seed 0\)/);
+    // the same sample, written out as a list: the same fitted state
+    const list = await expandImageInputs([tree], { labels: 'auto' });
+    const picked = sampleItems(list.items, 4, 0);
+    const listFile = join(dir, 'sample.txt');
+    writeFileSync(listFile, picked.map((it) => `${it.path}\t${list.classes[it.label]}`).join('\n') + '\n');
+    writeFileSync(join(dir, 'classes.txt'), list.classes.join('\n') + '\n');
+    const b = join(dir, 'b.json');
+    r = napood(['fit', ...cifar, '--classes', join(dir, 'classes.txt'), '--fit', `@${listFile}`, '--methods', 'react,mahalanobis', '--out', b]);
+    assert.equal(r.code, 0, r.stderr);
+    const states = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')).methods.map((m: { state: unknown }) => m.state));
+    assert.deepEqual(states[0], states[1]);
+    // another seed: another sample, another ReAct threshold
+    const c = join(dir, 'c.json');
+    r = run('--fit-sample', '4', '--sample-seed', '7', '--out', c);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notDeepEqual(JSON.parse(readFileSync(c, 'utf8')).methods[0].state, states[0][0]);
+    // refusals
+    const train = join(dir, 'train.safetensors');
+    assert.equal(napood(['dump', ...cifar, '--images', rel(tree), '--out', train]).code, 0);
+    for (const [args, pattern] of [
+      [['fit', ...cifar, '--fit', train, '--fit-sample', '2', '--methods', 'react', '--out', join(dir, 'x.json')], /--fit-sample: expected images as --fit .*found a feature dump/],
+      [['fit', ...cifar, '--fit', join(fixturesDir, 'onnx', 'smallcnn_flatten_op13', 'input.npy'), '--fit-sample', '2', '--methods', 'react', '--out', join(dir, 'x.json')], /--fit-sample: expected images .*found a preprocessed \.npy tensor/],
+      [['fit', '--fit', train, '--fit-sample', '2', '--methods', 'react', '--out', join(dir, 'x.json')], /--fit-sample: expected --model MODEL\.onnx/],
+      [['fit', ...cifar, '--fit', rel(tree), '--sample-seed', '2', '--methods', 'react', '--out', join(dir, 'x.json')], /--sample-seed: expected --fit-sample N with it/],
+      [['fit', ...cifar, '--fit', rel(tree), '--fit-sample', '0', '--methods', 'react', '--out', join(dir, 'x.json')], /--fit-sample: expected an integer ≥ 1, found "0"/],
+    ] as [string[], RegExp][]) {
+      const res = napood(args);
+      assert.equal(res.code, 2, `${args.join(' ')}\n${res.stderr}`);
+      assert.match(res.stderr, pattern);
+    }
+    assert.ok(!readdirSync(dir).includes('x.json'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
 
 test('fit --model: multi-pass fits replay cached features and leave no temporary files; --state gives the same scores', () => {

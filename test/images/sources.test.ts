@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../src/errors.js';
-import { compareCodePoints, expandImageInputs, sniffFormat } from '../../src/images/sources.js';
+import { compareCodePoints, expandImageInputs, sampleItems, sniffFormat } from '../../src/images/sources.js';
 import { IMAGES, TREE, img, manifest, tempDir } from './helpers.js';
 
 const rel = (p: string): string => path.relative(IMAGES, p).split(path.sep).join('/');
@@ -139,4 +139,21 @@ test('sniffFormat reads PNG, JPEG and WebP magic bytes', () => {
   assert.equal(sniffFormat(fs.readFileSync(img('tree', 'cat', 'more', 'c3.webp'))), 'webp');
   assert.equal(sniffFormat(fs.readFileSync(img('tree', 'dog', 'x_text.png'))), undefined);
   assert.equal(sniffFormat(new Uint8Array(0)), undefined);
+});
+
+test('sampleItems: n distinct items in input order, the same for a seed, uniform over seeds', () => {
+  const items = Array.from({ length: 10 }, (_, i) => `img${i}`);
+  const a = sampleItems(items, 3, 0);
+  assert.equal(a.length, 3);
+  assert.equal(new Set(a).size, 3);
+  assert.deepEqual(a, [...a].sort((x, y) => items.indexOf(x) - items.indexOf(y)), 'input order kept');
+  assert.deepEqual(sampleItems(items, 3, 0), a, 'same seed, same sample');
+  assert.notDeepEqual(sampleItems(items, 3, 1), a, 'another seed, another sample');
+  assert.deepEqual(sampleItems(items, 10, 5), items);
+  assert.deepEqual(sampleItems(items, 50, 5), items);
+  // each item is drawn with probability 3/10: over 4000 seeds, 1200 ± 5σ (σ = √(4000·0.3·0.7) ≈ 29)
+  const counts = new Array<number>(10).fill(0);
+  for (let seed = 0; seed < 4000; seed++) for (const it of sampleItems(items, 3, seed)) counts[items.indexOf(it)]++;
+  for (const c of counts) assert.ok(Math.abs(c - 1200) < 5 * 29, `count ${c}`);
+  assert.throws(() => sampleItems(items, 0, 0), NapoodError);
 });
