@@ -16,7 +16,7 @@ import { helpText, intOption, listOption, parseCommand, stringOption, type Comma
 import { progressLine } from './progress.js';
 import { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics } from './report.js';
 import { dumpSpec, inspectSpec, runDump, runInspect } from './model-commands.js';
-import { SetContext, fitSampleOptions, modelSetOptions, type CliSource } from './sets.js';
+import { SetContext, fitSampleOptions, idLabelsOption, modelSetOptions, type CliSource } from './sets.js';
 import type { BatchSource } from '../core/pipeline.js';
 
 export interface Command {
@@ -168,6 +168,7 @@ const evalSpec: CommandSpec = {
     ...commonOptions,
     ...modelSetOptions,
     ...fitSampleOptions,
+    ...idLabelsOption,
   },
   examples: [
     'napood eval --model resnet18.onnx --preset imagenet --id val/ --ood textures=dtd/ --fit train/ --methods nap,energy,react,odin',

@@ -149,7 +149,7 @@ function batchFromRun(r: Awaited<ReturnType<OnnxClassifier['run']>>, labels: Int
 }
 
 /** A preprocessed float32 tensor in a .npy file (NCHW, or NHWC for a channels-last model), run through the model in batches. */
-export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string, access?: ModelAccess): ModelSource {
+export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string, access?: ModelAccess, labelsFlag = '--labels'): ModelSource {
   const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
   const dims = model.info.inputDims;
   if (t.shape.length !== 4 || t.shape[1] !== dims[0] || t.shape[2] !== dims[1] || t.shape[3] !== dims[2]) {
@@ -160,11 +160,14 @@ export function inputArraySource(model: OnnxClassifier, npyPath: string, argumen
   if (n === 0) throw new NapoodError(argument, 'at least one image', `an empty tensor in ${npyPath}`);
   let labels: Int32Array | undefined;
   if (labelsPath) {
-    const lt = npyTensor(readNpyHeader(labelsPath, '--labels'), 'labels');
-    if (lt.shape.length !== 1 || lt.shape[0] !== n) throw new NapoodError('--labels', `a 1-D array of ${n} labels`, `shape ${shapeString(lt.shape)}`);
+    const lt = npyTensor(readNpyHeader(labelsPath, labelsFlag), 'labels');
+    if (lt.shape.length !== 1 || lt.shape[0] !== n) throw new NapoodError(labelsFlag, `a 1-D array of ${n} labels (one per row of ${npyPath})`, `shape ${shapeString(lt.shape)} in ${labelsPath}`);
     const reader = new TensorReader();
     const raw = reader.readFloat64(lt, 0, n);
     reader.close();
+    const k = model.info.numClasses;
+    const bad = raw.findIndex((v) => !Number.isInteger(v) || v < -1 || v >= k);
+    if (bad >= 0) throw new NapoodError(labelsFlag, `class indices in [0, ${k}) (or −1 for none)`, `${raw[bad]} at row ${bad} of ${labelsPath}`);
     labels = Int32Array.from(raw);
   }
   const reader = new TensorReader();

@@ -15,7 +15,7 @@
  * indices. OOD sets carry no labels.
  */
 import { readFileSync } from 'node:fs';
-import { NapoodError, shapeString } from '../errors.js';
+import { NapoodError, describe, shapeString } from '../errors.js';
 import type { BatchSource } from '../core/pipeline.js';
 import { looksLikeDump, type Dump } from '../io/dump.js';
 import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type PreprocessFlags } from '../images/index.js';
@@ -87,10 +87,19 @@ export const modelSetOptions = {
 export const fitSampleOptions = {
   'fit-sample': { type: 'string', value: 'N', help: 'with --model: fit on a seeded random sample of N of the --fit images (e.g. 10000 of a large training set)' },
   'sample-seed': { type: 'string', value: 'S', help: 'seed of --fit-sample (default 0)' },
+  'fit-labels': { type: 'string', value: 'Y.npy', help: 'with --model and a preprocessed .npy --fit: its labels (1-D, N; for mahalanobis)' },
 } as const;
 
+/** eval only: labels of a preprocessed .npy --id set (for the ID accuracy). */
+export const idLabelsOption = {
+  'id-labels': { type: 'string', value: 'Y.npy', help: 'with --model and a preprocessed .npy --id: its labels (1-D, N; for the ID accuracy)' },
+} as const;
+
+/** The labels option of each role whose .npy input may carry labels. */
+const LABELS_FLAG: Partial<Record<SetRole, string>> = { train: 'fit-labels', id: 'id-labels' };
+
 const PREPROCESS_FLAGS = Object.keys(PREPROCESS_OPTIONS) as (keyof typeof PREPROCESS_OPTIONS)[];
-const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', 'fit-sample', 'sample-seed', ...PREPROCESS_FLAGS];
+const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', 'fit-sample', 'sample-seed', 'fit-labels', 'id-labels', ...PREPROCESS_FLAGS];
 
 function readClasses(path: string): string[] {
   let text: string;
@@ -196,6 +205,11 @@ export class SetContext {
   /** Open one set. With a model, open the ID-train set before the ID test set (label order). */
   async open(path: string, argument: string, role: SetRole): Promise<CliSource> {
     let source: CliSource;
+    const labelsFlag = LABELS_FLAG[role];
+    const labelsPath = labelsFlag ? stringOption(this.values, labelsFlag) : undefined;
+    if (labelsPath !== undefined && !path.toLowerCase().endsWith('.npy')) {
+      throw new NapoodError(`--${labelsFlag}`, `a preprocessed .npy tensor as ${argument} (dumps hold their labels; images take them from class folders or lists)`, describe(path));
+    }
     if (!this.model) {
       source = this.openDumpSet(path, argument);
     } else if (looksLikeDump(path)) {
@@ -209,7 +223,7 @@ export class SetContext {
         throw e;
       }
     } else {
-      const ms = await this.openModelInput([path], argument, role);
+      const ms = await this.openModelInput([path], argument, role, labelsPath, labelsFlag && `--${labelsFlag}`);
       source = role === 'train' ? replayableSource(ms) : ms;
     }
     this.opened.push(source);
@@ -253,7 +267,7 @@ export class SetContext {
    * Model input: one preprocessed NCHW .npy tensor (optionally with a labels .npy), or images
    * (files, folders, @lists). The caller closes it (or lets close() do so when opened by open()).
    */
-  async openModelInput(paths: readonly string[], argument: string, role: SetRole, labelsPath?: string): Promise<ModelSource> {
+  async openModelInput(paths: readonly string[], argument: string, role: SetRole, labelsPath?: string, labelsFlag = '--labels'): Promise<ModelSource> {
     const model = this.model;
     if (!model) throw new NapoodError('--model', 'an ONNX model to run the images through', 'nothing');
     const batchSize = intOption(this.values, 'batch-size', 32, 1);
@@ -261,9 +275,9 @@ export class SetContext {
     if (paths.some((p) => p.toLowerCase().endsWith('.npy'))) {
       if (paths.length !== 1) throw new NapoodError(argument, 'one preprocessed NCHW .npy tensor, or image files and folders', paths.join(' '));
       if (role === 'train') this.refuseSample(`a preprocessed .npy tensor (${paths[0]})`);
-      ms = inputArraySource(model, paths[0]!, argument, batchSize, labelsPath, this.access);
+      ms = inputArraySource(model, paths[0]!, argument, batchSize, labelsPath, this.access, labelsFlag);
     } else {
-      if (labelsPath) throw new NapoodError('--labels', 'labels only with --input X.npy (images take labels from class folders or lists)', labelsPath);
+      if (labelsPath) throw new NapoodError(labelsFlag, 'labels only with a preprocessed .npy tensor (images take labels from class folders or lists)', labelsPath);
       if (!this.explicitNormalisation && !this.noted) {
         this.noted = true;
         if (stringOption(this.values, 'mean') === undefined) {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/io/dump.js';
-import { writeNpy } from '../../src/io/npy.js';
+import { readNpy as readNpyFile, writeNpy } from '../../src/io/npy.js';
 import { expandImageInputs, sampleItems } from '../../src/images/index.js';
 import { fixturesDir, repoRoot } from '../helpers.js';
 
@@ -236,6 +236,53 @@ test('--fit-sample N: a seeded sample of the --fit images, the same as listing t
       assert.match(res.stderr, pattern);
     }
     assert.ok(!readdirSync(dir).includes('x.json'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('--id-labels / --fit-labels: labels of preprocessed .npy sets give the same report as a labelled dump', () => {
+  const dir = tmp();
+  try {
+    const m = join(fixturesDir, 'onnx', 'smallcnn_flatten_op13');
+    const x = join(m, 'input.npy');
+    const logits = readNpyFile(join(m, 'logits.npy'));
+    // labels: the PyTorch argmax for row 0, another class for row 1 → ID accuracy 50 %
+    const top = (r: number) => { let b = 0; for (let j = 1; j < 10; j++) if (logits.data[r * 10 + j]! > logits.data[r * 10 + b]!) b = j; return b; };
+    const labels = join(dir, 'y.npy');
+    writeNpy(labels, Int32Array.from([top(0), (top(1) + 1) % 10]), [2]);
+    const ood = join(dir, 'ood.npy');
+    writeNpy(ood, Float32Array.from({ length: 3 * 3072 }, (_, i) => Math.sin(i) * 2), [3, 3, 32, 32]);
+    const json1 = join(dir, 'a.json');
+    let r = napood(['eval', '--model', join(m, 'model.onnx'), '--id', x, '--id-labels', labels, '--fit', x, '--fit-labels', labels,
+      '--ood', `noise=${ood}`, '--methods', 'mahalanobis,react,nap', '--bootstrap', '0', '--json', json1]);
+    assert.equal(r.code, 0, r.stderr);
+    const a = JSON.parse(readFileSync(json1, 'utf8'));
+    assert.equal(a.id.accuracy, 50, 'ID accuracy from --id-labels');
+    // the same through dumps
+    const d = join(dir, 'id.safetensors');
+    const o = join(dir, 'ood.safetensors');
+    assert.equal(napood(['dump', '--model', join(m, 'model.onnx'), '--input', x, '--labels', labels, '--out', d]).code, 0);
+    assert.equal(napood(['dump', '--model', join(m, 'model.onnx'), '--input', ood, '--out', o]).code, 0);
+    const json2 = join(dir, 'b.json');
+    r = napood(['eval', '--id', d, '--fit', d, '--ood', `noise=${o}`, '--methods', 'mahalanobis,react,nap', '--bootstrap', '0', '--json', json2]);
+    assert.equal(r.code, 0, r.stderr);
+    const b = JSON.parse(readFileSync(json2, 'utf8'));
+    assert.equal(b.id.accuracy, 50);
+    for (let i = 0; i < 3; i++) assert.deepEqual(a.methods[i].results, b.methods[i].results, a.methods[i].method);
+    // refusals: labels for images, for a dump, out-of-range labels, without --model
+    const bad = join(dir, 'bad.npy');
+    writeNpy(bad, Int32Array.from([0, 10]), [2]);
+    for (const [args, pattern] of [
+      [['eval', ...cifar, '--id', rel(tree), '--id-labels', labels, '--ood', `x=${rel(extra)}`, '--methods', 'nap'], /--id-labels: expected a preprocessed \.npy tensor as --id .*found ".*tree"/],
+      [['eval', '--model', join(m, 'model.onnx'), '--id', d, '--id-labels', labels, '--ood', `x=${o}`, '--methods', 'nap'], /--id-labels: expected a preprocessed \.npy tensor/],
+      [['eval', '--model', join(m, 'model.onnx'), '--id', x, '--id-labels', bad, '--ood', `x=${ood}`, '--methods', 'nap'], /--id-labels: expected class indices in \[0, 10\) \(or −1 for none\), found 10 at row 1/],
+      [['eval', '--id', d, '--fit-labels', labels, '--ood', `x=${o}`, '--methods', 'nap'], /--fit-labels: expected --model MODEL\.onnx/],
+    ] as [string[], RegExp][]) {
+      const res = napood(args);
+      assert.equal(res.code, 2, `${args.join(' ')}\n${res.stderr}`);
+      assert.match(res.stderr, pattern);
+    }
   } finally {
     rmSync(dir, { recursive: true });
   }
