@@ -402,7 +402,7 @@ test('dump bad input: exit 2, clear messages, no output or temporary file left b
       [['--model', join(bad, 'no_pool.onnx'), '--input', inputOf('smallcnn_mean_op13'), '--out', out], /no_pool\.onnx: expected a global pooling/, /--feature-layer NAME/],
       [['--model', join(bad, 'missing.onnx'), '--input', input, '--out', out], /missing\.onnx: expected a readable ONNX file/],
       [['--model', model, '--input', join(dir, 'missing.npy'), '--out', out], /--input: expected a readable \.npy file/],
-      [['--model', model, '--input', input, '--labels', labels3, '--out', out], /--labels: expected a 1-D array of 2 labels, found shape \[3\]/],
+      [['--model', model, '--input', input, '--labels', labels3, '--out', out], /--labels: expected a 1-D array of 2 labels \(one per row of .*input\.npy\), found shape \[3\] in .*y3\.npy/],
       [['--model', model, '--input', input, '--batch-size', '0', '--out', out], /--batch-size/],
       [['--model', model, '--input', input, '--out', join(dir, 'nodir', 'x.safetensors')], /--out: expected a path in an existing directory/],
     ];
