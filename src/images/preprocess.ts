@@ -308,7 +308,7 @@ export const PREPROCESS_OPTIONS = {
   mean: { type: 'string', value: 'M[,M,M]', help: 'per-channel mean of values in [0, 1] (default 0)' },
   std: { type: 'string', value: 'S[,S,S]', help: 'per-channel std (default 1)' },
   channels: { type: 'string', value: 'gray|rgb|bgr', help: 'colour of the model input (default: the model input)' },
-  layout: { type: 'string', value: 'nchw|nhwc', help: 'tensor layout (default nchw)' },
+  layout: { type: 'string', value: 'nchw|nhwc', help: 'tensor layout (default: the model input\'s; given, it must agree with it)' },
   interpolation: { type: 'string', value: 'NAME', help: `resize filter: ${INTERPOLATIONS.join(', ')} (default bilinear, as torchvision)` },
   resampler: { type: 'string', value: 'pil|sharp', help: 'pil: the exact pixels of Pillow/torchvision (default); sharp: libvips, faster, approximate' },
   'max-value': { type: 'string', value: '1|255', help: 'scale pixels to [0, 1] (default, torchvision ToTensor) or [0, 255] before mean/std' },
