@@ -10,6 +10,10 @@ slices of B (a short last slice padded with zeros). The small CNN of tools/make_
   smallcnn_flatten_b3 head style 'flatten' (GlobalAveragePool → Flatten → Gemm), batch 3
   smallcnn_mean_dynhw head style 'mean', batch, H and W all symbolic ([N, 3, H, W]): the image size
                       comes from the user (--input-shape, or --size / --preset); rows are 32×32
+  vgg_identity_pool   VGG's head as torchvision has it at 224×224: AdaptiveAvgPool2d((2, 2)) on a
+                      2×2 map (an AveragePool of kernel 1×1), then the whole flattened map into the
+                      classifier: no global pooling (napood refuses, naming the map to pass as
+                      --feature-layer); dynamic batch, no ODIN reference
 
 Each directory: model.onnx; input.npy float32 [5, 3, 32, 32] (5 rows: several slices, the last
 one short); feature_map.npy, pooled.npy, logits.npy (PyTorch hooks); odin.json: ODIN scores by
@@ -48,6 +52,21 @@ def odin(model, x32, eta):
     return [float(v) for v in s]
 
 
+class VggIdentityPool(torch.nn.Module):
+    """Conv stages down to a 2×2 map, AdaptiveAvgPool2d((2, 2)) (identity here), flatten, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4),
+                                      nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4))
+        self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+        self.classifier = nn.Linear(16 * 2 * 2, 10)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -72,6 +91,18 @@ def main():
             json.dump({'batch': batch, 'temperature': T, 'noise': ETA, 'std': list(STD),
                        'scores': odin(net, x.numpy(), ETA), 'scores_noise0': odin(net, x.numpy(), 0.0)}, fh, indent=1)
         print(f'{name}: {f"fixed batch {batch}" if batch else "symbolic N, H, W"}, {os.path.getsize(os.path.join(d, "model.onnx")) / 1024:.1f} KiB')
+
+    torch.manual_seed(53)
+    vgg = VggIdentityPool().eval()
+    x = torch.randn((2, 3, 32, 32), generator=gen)
+    fmap, pooled, logits = base.capture(vgg, x, vgg.avgpool, 'input', vgg.classifier)
+    d = os.path.join(OUT, 'vgg_identity_pool')
+    os.makedirs(d)
+    torch.onnx.export(vgg, x, os.path.join(d, 'model.onnx'), opset_version=13, input_names=['input'], output_names=['logits'],
+                      dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+    for f, t in [('input', x), ('feature_map', fmap), ('pooled', pooled), ('logits', logits)]:
+        np.save(os.path.join(d, f'{f}.npy'), t.numpy().astype(np.float32))
+    print('vgg_identity_pool: AveragePool kernel 1×1 on a 2×2 map')
 
 
 if __name__ == '__main__':

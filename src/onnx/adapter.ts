@@ -230,7 +230,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       const k = analysis.pool.kernel!;
       if (k[0] !== featureShape[1] || k[1] !== featureShape[2]) {
         throw new NapoodError(path, `the AveragePool ${describe(analysis.pool.node)} before the classifier to cover the whole ${featureShape[1]}×${featureShape[2]} map`,
-          `kernel [${k.join(', ')}]; name the feature tensor with featureLayer (CLI: --feature-layer NAME)`);
+          `kernel [${k.join(', ')}]: the classifier reads the map itself, not a global pooling of it (as VGG's AdaptiveAvgPool2d((7, 7)) on a 7×7 map); ` +
+          `to score NAP on that map name it: featureLayer ${describe(analysis.featureMap)} (CLI: --feature-layer ${describe(analysis.featureMap)})`);
       }
       analysis = { ...analysis, reasoning: [...analysis.reasoning, `AveragePool kernel [${k.join(', ')}] covers the ${featureShape[1]}×${featureShape[2]} map`] };
     }

@@ -3,7 +3,8 @@
  * (batch 1 with a Reshape to the constant [1, 24], and batch 3): napood runs any number of rows in
  * slices of that size; the features, logits and ODIN scores equal PyTorch's on 5 rows (slices
  * 1+1+1+1+1 and 3+2). A model with symbolic H and W: the size comes from --input-shape or the
- * preprocessing flags, and without either the refusal says so.
+ * preprocessing flags, and without either the refusal says so. A VGG-style head that reads the
+ * whole map (no global pooling) is refused, naming the map to pass as featureLayer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,5 +115,26 @@ test('symbolic H, W: refused without a size, naming --input-shape; with one it e
     got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-4 * want[i]!, `row ${i}`));
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test('no global pooling (VGG-style AdaptiveAvgPool to the map size, a 1×1 AveragePool): refused naming the map; with it as featureLayer the map equals the hook', async () => {
+  const file = `${DIR}vgg_identity_pool/model.onnx`;
+  let message = '';
+  await assert.rejects(loadOnnxModel(file), (e: unknown) => {
+    message = (e as Error).message;
+    return /vgg_identity_pool\/model\.onnx: expected the AveragePool "\/avgpool\/AveragePool" before the classifier to cover the whole 2×2 map, found kernel \[1, 1\]: the classifier reads the map itself/.test(message);
+  });
+  const name = /featureLayer "([^"]+)"/.exec(message)![1]!;
+  assert.match(message, /\(CLI: --feature-layer "\/features\/features\.5\/MaxPool_output_0"\)$/);
+  const model = await loadOnnxModel(file, { featureLayer: name, threads: 1 });
+  try {
+    const x = readNpy(`${DIR}vgg_identity_pool/input.npy`);
+    const r = await model.run(x.data, 2);
+    assert.deepEqual(model.info.featureShape, [16, 2, 2]);
+    assert.ok(maxAbsDiff(r.featureMap.data, readNpy(`${DIR}vgg_identity_pool/feature_map.npy`).data) <= 1e-4);
+    assert.ok(maxAbsDiff(r.logits.data, readNpy(`${DIR}vgg_identity_pool/logits.npy`).data) <= 1e-4);
+  } finally {
+    await model.release();
   }
 });
