@@ -481,7 +481,7 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   if (override) {
     const name = opts.featureLayer!;
     if (!g.producer.has(name)) {
-      const some = candidateLayerNames(g, logits.name).slice(-5);
+      const some = activationLayerNames(g, logits.name).slice(-5);
       throw new NapoodError('featureLayer', `the name of a tensor computed by ${file}` + (some.length ? ` (e.g. ${some.map((s) => describe(s)).join(', ')})` : ''), describe(name));
     }
     if (!toLogits.has(g.producer.get(name)!)) reasoning.push(`note: featureLayer ${describe(name)} does not feed the logits`);
@@ -494,7 +494,7 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
       throw new NapoodError(file,
         'a global pooling before the classifier (GlobalAveragePool, ReduceMean over axes [2, 3] (or [1, 2] on a channels-last map), or AveragePool whose kernel covers the map, ' +
         'then Flatten / Reshape / Squeeze or nothing, then the layers that compute the logits); name the feature tensor with featureLayer (CLI: --feature-layer NAME)',
-        looked.length ? `only ${looked.join('; ')}` : `none on the path to ${describe(logits.name)} (ops: ${ops})`);
+        (looked.length ? `only ${looked.join('; ')}` : `none on the path to ${describe(logits.name)} (ops: ${ops})`) + lastActivations(g, logits.name));
     }
     reasoning.push(`no global pooling before the classifier; featureLayer ${describe(featureMap!)} is the feature map, no pooled feature or head`);
     const featureLayout = layoutOf(g, featureMap!);
@@ -593,16 +593,23 @@ function isGatedActivation(g: GraphIndex, n: NodeProto): boolean {
   });
 }
 
-/**
- * Activation outputs (Relu, Clip, LeakyRelu, HardSwish, SiLU as Sigmoid · Mul, …) among the
- * ancestors of `target`, in graph order, and `target` itself last (the feature map is always one).
- */
-function candidateLayerNames(g: GraphIndex, target: string): string[] {
-  const set = ancestors(g, target);
-  const names = [...set].sort((a, b) => a - b)
+/** Activation outputs (Relu, Clip, LeakyRelu, HardSwish, SiLU as Sigmoid · Mul, …) among the ancestors of `target`, in graph order. */
+function activationLayerNames(g: GraphIndex, target: string): string[] {
+  return [...ancestors(g, target)].sort((a, b) => a - b)
     .filter((i) => ACTIVATIONS.has(g.nodes[i]!.opType) || isGatedActivation(g, g.nodes[i]!))
     .map((i) => g.nodes[i]!.outputs[0]!);
-  if (g.producer.has(target) && !names.includes(target)) names.push(target);
+}
+
+/** For a refusal: the last activations before the logits, the likely feature maps to name. */
+function lastActivations(g: GraphIndex, logits: string): string {
+  const names = activationLayerNames(g, logits).slice(-3);
+  return names.length ? `; the last activations before the logits: ${names.map((n) => describe(n)).join(', ')}` : '';
+}
+
+/** Candidate layers for multi-layer NAP: the activations up to the feature map, and the feature map itself last. */
+function candidateLayerNames(g: GraphIndex, featureMap: string): string[] {
+  const names = activationLayerNames(g, featureMap);
+  if (g.producer.has(featureMap) && !names.includes(featureMap)) names.push(featureMap);
   return names;
 }
 

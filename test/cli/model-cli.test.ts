@@ -222,7 +222,8 @@ test('inspect refuses bad models and bad usage: exit 2, the file and what was ex
   assertFails(twoInputs, /^napood inspect: .*bad\/two_inputs\.onnx: expected a model with exactly one image input, found 2 inputs: "x", "y"$/m);
   // No global pooling: the refusal says what it looked for and how to go on.
   assertFails(noPool, /^napood inspect: .*bad\/no_pool\.onnx: expected a global pooling before the classifier/,
-    /GlobalAveragePool, ReduceMean over axes \[2, 3\] \(or \[1, 2\] on a channels-last map\), or AveragePool/, /--feature-layer NAME/, /found none on the path to "logits"/);
+    /GlobalAveragePool, ReduceMean over axes \[2, 3\] \(or \[1, 2\] on a channels-last map\), or AveragePool/, /--feature-layer NAME/, /found none on the path to "logits"/,
+    /the last activations before the logits: "\/features\/features\.1\/Relu_output_0", "\/features\/features\.4\/Relu_output_0"$/m);
   assertFails(missing, /^napood inspect: .*bad\/missing\.onnx: expected a readable ONNX file, found no such file$/m);
   assertFails(none, /^napood inspect: MODEL: expected the path of an ONNX model \(napood inspect MODEL\), found nothing$/m);
   assertFails(noneJson, /MODEL: expected the path of an ONNX model/);
