@@ -14,6 +14,9 @@ slices of B (a short last slice padded with zeros). The small CNN of tools/make_
                       2×2 map (an AveragePool of kernel 1×1), then the whole flattened map into the
                       classifier: no global pooling (napood refuses, naming the map to pass as
                       --feature-layer); dynamic batch, no ODIN reference
+  label_first         test/fixtures/onnx/smallcnn_softmax_op13 with an int64 ArgMax "label" output
+                      put first, as converted models often have (outputs: label, probabilities);
+                      model.onnx only (its references are those of smallcnn_softmax_op13)
 
 Each directory: model.onnx; input.npy float32 [5, 3, 32, 32] (5 rows: several slices, the last
 one short); feature_map.npy, pooled.npy, logits.npy (PyTorch hooks); odin.json: ODIN scores by
@@ -27,7 +30,9 @@ import shutil
 import sys
 
 import numpy as np
+import onnx
 import torch
+from onnx import helper
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -103,6 +108,19 @@ def main():
     for f, t in [('input', x), ('feature_map', fmap), ('pooled', pooled), ('logits', logits)]:
         np.save(os.path.join(d, f'{f}.npy'), t.numpy().astype(np.float32))
     print('vgg_identity_pool: AveragePool kernel 1×1 on a 2×2 map')
+
+    src = onnx.load(os.path.join(ROOT, 'test', 'fixtures', 'onnx', 'smallcnn_softmax_op13', 'model.onnx'))
+    probs = src.graph.output[0].name
+    src.graph.node.append(helper.make_node('ArgMax', [probs], ['label'], axis=1, keepdims=0, name='label_argmax'))
+    label = helper.make_tensor_value_info('label', onnx.TensorProto.INT64, ['N'])
+    outputs = [label] + list(src.graph.output)
+    del src.graph.output[:]
+    src.graph.output.extend(outputs)
+    onnx.checker.check_model(src)
+    d = os.path.join(OUT, 'label_first')
+    os.makedirs(d)
+    onnx.save(src, os.path.join(d, 'model.onnx'))
+    print('label_first: outputs', [o.name for o in src.graph.output])
 
 
 if __name__ == '__main__':

@@ -413,9 +413,12 @@ function transpose(v: Float64Array, r: number, c: number, scale: number): Float3
 /** The logits tensor: the first graph output, looking through a final Softmax / LogSoftmax. */
 function findLogits(g: GraphIndex, reasoning: string[]): { name: string; isOutput: boolean } {
   const outputs = g.model.graph.outputs;
-  const first = outputs[0]!;
+  // the class scores: the first float output that is not known to have another rank than [N, K]
+  // (converted models often output the predicted label first: int64 ArgMax)
+  const scores = outputs.find((o) => (o.elemType === undefined || o.elemType === DataType.FLOAT) && (o.shape === undefined || o.shape.length === 2));
+  const first = scores ?? outputs[0]!;
   if (outputs.length > 1) {
-    reasoning.push(`the model has ${outputs.length} outputs (${outputs.map((o) => describe(o.name)).join(', ')}); using the first, ${describe(first.name)}`);
+    reasoning.push(`the model has ${outputs.length} outputs (${outputs.map((o) => describe(o.name)).join(', ')}); using ${first === outputs[0] ? 'the first' : 'the first float [N, K] one'}, ${describe(first.name)}`);
   }
   const p = g.producer.get(first.name);
   if (p !== undefined) {

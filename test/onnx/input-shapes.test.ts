@@ -4,7 +4,8 @@
  * slices of that size; the features, logits and ODIN scores equal PyTorch's on 5 rows (slices
  * 1+1+1+1+1 and 3+2). A model with symbolic H and W: the size comes from --input-shape or the
  * preprocessing flags, and without either the refusal says so. A VGG-style head that reads the
- * whole map (no global pooling) is refused, naming the map to pass as featureLayer.
+ * whole map (no global pooling) is refused, naming the map to pass as featureLayer. A model whose
+ * first output is an int64 label takes its logits from the float output.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,6 +135,21 @@ test('no global pooling (VGG-style AdaptiveAvgPool to the map size, a 1×1 Avera
     assert.deepEqual(model.info.featureShape, [16, 2, 2]);
     assert.ok(maxAbsDiff(r.featureMap.data, readNpy(`${DIR}vgg_identity_pool/feature_map.npy`).data) <= 1e-4);
     assert.ok(maxAbsDiff(r.logits.data, readNpy(`${DIR}vgg_identity_pool/logits.npy`).data) <= 1e-4);
+  } finally {
+    await model.release();
+  }
+});
+
+test('a model whose first output is the predicted label (int64 ArgMax): the logits come from the float output', async () => {
+  const model = await loadOnnxModel(`${DIR}label_first/model.onnx`, { threads: 1 });
+  try {
+    assert.equal(model.info.logits, '/0/fc/Gemm_output_0');
+    assert.ok(model.info.reasoning.includes('the model has 2 outputs ("label", "logits"); using the first float [N, K] one, "logits"'));
+    const ref = `${DIR}../onnx/smallcnn_softmax_op13/`;
+    const x = readNpy(`${ref}input.npy`);
+    const r = await model.run(x.data, 2);
+    assert.ok(maxAbsDiff(r.logits.data, readNpy(`${ref}logits.npy`).data) <= 1e-4);
+    assert.ok(maxAbsDiff(r.featureMap.data, readNpy(`${ref}feature_map.npy`).data) <= 1e-4);
   } finally {
     await model.release();
   }
