@@ -25,24 +25,18 @@ export interface ModelChoices {
   /** [C, H, W] for a model whose input dims are symbolic (--input-shape). */
   readonly inputShape?: readonly number[];
   /** [C, H, W] to use when the model's dims are symbolic and no inputShape was given (from the preprocessing flags). */
-  readonly fallbackInputShape?: readonly number[];
+  readonly defaultInputShape?: readonly number[];
 }
 
 /** The adapter's option names as the CLI flags a user typed. */
 const CLI_OPTION: Readonly<Record<string, string>> = { featureLayer: '--feature-layer', extraOutputs: '--layers', inputShape: '--input-shape' };
 
 export async function openModel(path: string, choices: ModelChoices = {}): Promise<OnnxClassifier> {
-  const load = (inputShape: readonly number[] | undefined) =>
-    loadOnnxModel(path, { featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads, inputShape });
   try {
-    try {
-      return await load(choices.inputShape);
-    } catch (err) {
-      // symbolic H, W (or C): take them from the preprocessing flags when the user gave a size
-      const symbolic = err instanceof NapoodError && err.argument === 'inputShape' && err.message.includes('symbolic dims');
-      if (!symbolic || choices.inputShape !== undefined || choices.fallbackInputShape === undefined) throw err;
-      return await load(choices.fallbackInputShape);
-    }
+    return await loadOnnxModel(path, {
+      featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads,
+      inputShape: choices.inputShape, defaultInputShape: choices.defaultInputShape,
+    });
   } catch (err) {
     const flag = err instanceof NapoodError ? CLI_OPTION[err.argument] : undefined;
     throw flag ? (err as NapoodError).renamed(flag) : err;

@@ -51,7 +51,7 @@ export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
     layers,
     threads: threads > 0 ? threads : undefined,
     inputShape: parseInputShape(stringOption(values, 'input-shape')),
-    fallbackInputShape: shapeFromPreprocessing(values),
+    defaultInputShape: shapeFromPreprocessing(values),
   });
 }
 

@@ -29,6 +29,8 @@ export interface OnnxLoadOptions {
   readonly threads?: number;
   /** [C, H, W] to use where the model's input dims are symbolic (channels first even for an NHWC model). */
   readonly inputShape?: readonly number[];
+  /** [C, H, W] for symbolic dims when `inputShape` is not given, never checked against fixed dims (e.g. the preprocessing size). */
+  readonly defaultInputShape?: readonly number[];
 }
 
 export interface OnnxModelInfo extends GraphAnalysis {
@@ -157,6 +159,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   for (let j = 0; j < 3; j++) {
     const dim = shape[axisOf[j]!];
     const given = opts.inputShape?.[j];
+    const fallback = opts.defaultInputShape?.[j];
     if (typeof dim === 'number' && dim > 0) {
       if (given !== undefined && given !== dim) {
         throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
@@ -164,6 +167,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       chw.push(dim);
     } else if (given !== undefined && Number.isInteger(given) && given > 0) {
       chw.push(given);
+    } else if (given === undefined && fallback !== undefined && Number.isInteger(fallback) && fallback > 0) {
+      chw.push(fallback);
     } else {
       throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)} (CLI: --input-shape C,H,W, or the size from --size / --preset)`,
         opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
