@@ -125,3 +125,6 @@ export interface MethodDefinition<S = unknown> {
   /** True for methods that change the logits (ReAct, DICE, ASH, SCALE): they call ctx.onLogits. */
   readonly changesLogits?: boolean;
 }
+
+/** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */
+export type Layout = 'nchw' | 'nhwc';

@@ -55,16 +55,22 @@ export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
   });
 }
 
-/** [C, H, W] of the images the preprocessing flags make, when they give a size (else undefined). */
-function shapeFromPreprocessing(values: Values): number[] | undefined {
+/** The preprocessing flags the user gave, keyed by option name. */
+function preprocessFlags(values: Values): PreprocessFlags {
   const flags: Record<string, string> = {};
   for (const f of PREPROCESS_FLAGS) {
     const v = stringOption(values, f);
     if (v !== undefined) flags[f] = v;
   }
+  return flags as PreprocessFlags;
+}
+
+/** [C, H, W] of the images the preprocessing flags make, when they give a size (else undefined). */
+function shapeFromPreprocessing(values: Values): number[] | undefined {
+  const flags = preprocessFlags(values);
   if (Object.keys(flags).length === 0) return undefined;
   try {
-    const pp = preprocessFromFlags(flags as PreprocessFlags);
+    const pp = preprocessFromFlags(flags);
     return [pp.channels, pp.size[0], pp.size[1]];
   } catch {
     return undefined; // no size among them: the model's own error says what is missing
@@ -184,14 +190,10 @@ export class SetContext {
     if (values['batch-rows'] !== undefined) throw new NapoodError('--batch-rows', '--batch-size N with --model (images per forward pass)', `--batch-rows ${String(values['batch-rows'])}`);
     const mismatch = stringOption(values, 'channel-mismatch');
     if (mismatch !== undefined && !['convert', 'skip', 'error'].includes(mismatch)) throw new NapoodError('--channel-mismatch', 'convert, skip or error', JSON.stringify(mismatch));
-    const flags: Record<string, string> = {};
-    for (const f of PREPROCESS_FLAGS) {
-      const v = stringOption(values, f);
-      if (v !== undefined) flags[f] = v;
-    }
+    const flags = preprocessFlags(values);
     const model = await openModelFrom(values);
     try {
-      const pp = preprocessFromFlags(flags as PreprocessFlags, model.info.inputChw, model.info.inputLayout);
+      const pp = preprocessFromFlags(flags, model.info.inputChw, model.info.inputLayout);
       const explicit = flags.preset !== undefined || flags.preprocess !== undefined || flags.std !== undefined;
       const threads = intOption(values, 'threads', 0, 0);
       const access = modelAccess(model, explicit ? pp.std : undefined, threads > 0 ? threads : undefined);

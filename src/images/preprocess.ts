@@ -23,7 +23,8 @@ import type { PilFilter } from './resample.js';
 
 export type Interpolation = PilFilter;
 export const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'box', 'hamming', 'lanczos'];
-export type Layout = 'nchw' | 'nhwc';
+import type { Layout } from '../types.js';
+export type { Layout };
 /** `pil`: napood's exact port of Pillow's resampling (default). `sharp`: libvips, faster, approximate. */
 export type Resampler = 'pil' | 'sharp';
 export type ChannelOrder = 'rgb' | 'bgr';

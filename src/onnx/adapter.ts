@@ -300,11 +300,12 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       };
     }
     const r = await runRaw(input, n);
+    const map = floatOutput(r[analysis.featureMap], analysis.featureMap, path);
     const extra: Record<string, ExtraOutput> = {};
     for (const name of opts.extraOutputs ?? []) extra[name] = { data: floatOutput(r[name], name, path), dims: r[name]!.dims };
     return {
       n,
-      featureMap: { data: nhwcMap ? nhwcToNchw(floatOutput(r[analysis.featureMap], analysis.featureMap, path), n, fh, fw, fc) : floatOutput(r[analysis.featureMap], analysis.featureMap, path), c: fc, h: fh, w: fw },
+      featureMap: { data: nhwcMap ? nhwcToNchw(map, n, fh, fw, fc) : map, c: fc, h: fh, w: fw },
       pooled: analysis.pooled !== undefined ? { data: floatOutput(r[analysis.pooled], analysis.pooled, path), c: pooledDim! } : undefined,
       logits: { data: floatOutput(r[analysis.logits], analysis.logits, path), k: numClasses },
       extra,

@@ -233,6 +233,12 @@ class Builder {
     return this.op1('ReduceSum', [x, this.i64(axes)], [{ name: 'keepdims', i: 1 }]);
   }
 
+  /** ReduceMean over `axes` keeping dims (axes as attribute before opset 18, as input from 18). */
+  reduceMean(x: string, axes: readonly number[]): string {
+    if (this.opset < 18) return this.op1('ReduceMean', [x], [{ name: 'axes', ints: axes }, { name: 'keepdims', i: 1 }]);
+    return this.op1('ReduceMean', [x, this.i64(axes)], [{ name: 'keepdims', i: 1 }]);
+  }
+
   slice(x: string, starts: readonly number[], ends: readonly number[], axes: readonly number[], steps?: readonly number[]): string {
     const ins = [x, this.i64(starts), this.i64(ends), this.i64(axes)];
     if (steps !== undefined) ins.push(this.i64(steps));
@@ -863,9 +869,7 @@ class Backward {
         const axis0 = attrInt(n, 'axis', -1);
         const first = axis0 < 0 ? axis0 + rank : axis0;
         const axes = Array.from({ length: rank - first }, (_, k) => first + k);
-        const mean = (t: string): string => b.opset >= 18
-          ? b.op1('ReduceMean', [t, b.i64(axes)], [{ name: 'keepdims', i: 1 }])
-          : b.op1('ReduceMean', [t], [{ name: 'axes', ints: axes }, { name: 'keepdims', i: 1 }]);
+        const mean = (t: string): string => b.reduceMean(t, axes);
         const xc = b.op1('Sub', [x, mean(x)]);
         const rstd = b.op1('Reciprocal', [b.op1('Sqrt', [b.op1('Add', [mean(b.op1('Mul', [xc, xc])), b.f32([attrFloat(n, 'epsilon', 1e-5)])])])]);
         const xhat = b.op1('Mul', [xc, rstd]);

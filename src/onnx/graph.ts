@@ -29,8 +29,8 @@ import {
 export type PoolKind = 'GlobalAveragePool' | 'ReduceMean' | 'AveragePool';
 export type HeadKind = 'linear' | 'mlp';
 export type LinearOp = 'Gemm' | 'MatMul+Add' | 'MatMul';
-/** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */
-export type Layout = 'nchw' | 'nhwc';
+import type { Layout } from '../types.js';
+export type { Layout };
 
 export interface PoolInfo {
   readonly kind: PoolKind;
