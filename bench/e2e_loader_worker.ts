@@ -11,7 +11,7 @@
  * Messages from it: 'ack' after each batch is consumed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { imageBatches, type Preprocess } from '../src/images/index.js';
+import { imageBatches, type Preprocess } from '../src/node/images/index.js';
 
 interface Job {
   readonly paths: string[];

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { expandImageInputs, imageBatches, loadImages, normalizeInto, PRESETS, type Preprocess } from '../src/images/index.js';
+import { expandImageInputs, imageBatches, loadImages, normalizeInto, PRESETS, type Preprocess } from '../src/node/images/index.js';
 import { METHODS } from '../src/methods/registry.js';
 import { loadOnnxModel } from '../src/onnx/adapter.js';
 import type { Diagnostics } from '../src/types.js';

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { openNpyWriter, writeNpy } from '../src/io/npy.js';
+import { openNpyWriter, writeNpy } from '../src/node/io/npy.js';
 import { main } from '../src/cli/main.js';
 
 const C = 512, H = 7, W = 7, K = 10;

@@ -14,8 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { openNpyWriter } from '../src/io/npy.js';
-import { openDump } from '../src/io/dump.js';
+import { openNpyWriter } from '../src/node/io/npy.js';
+import { openDump } from '../src/node/io/dump.js';
 
 const C = 512, H = 7, W = 7;
 const ROW = C * H * W;

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openNpyWriter } from '../src/io/npy.js';
-import { openDump } from '../src/io/dump.js';
+import { openNpyWriter } from '../src/node/io/npy.js';
+import { openDump } from '../src/node/io/dump.js';
 import { napKernel } from '../src/methods/nap.js';
 
 const C = 512, H = 7, W = 7;

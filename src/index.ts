@@ -17,15 +17,15 @@ export { ashKernel } from './methods/ash.js';
 export { scaleKernel } from './methods/scale.js';
 export { linearHead, linearForward, logSumExpRows, maxSoftmaxRows } from './methods/common.js';
 
-export { parseMethodSpec, parseMethodList, type MethodSpec } from './core/spec.js';
-export { fitMethods, scoreSource, type BatchSource, type Field, type FittedMethod, type MethodResult, type ScoreRun } from './core/pipeline.js';
-export { encodeState, decodeState } from './core/state.js';
+export { parseMethodSpec, parseMethodList, type MethodSpec } from './run/spec.js';
+export { fitMethods, scoreSource, type BatchSource, type Field, type FittedMethod, type MethodResult, type ScoreRun } from './run/pipeline.js';
+export { encodeState, decodeState } from './run/state.js';
 
 export * from './metrics/index.js';
 
-export { openDump, loadHead, type Dump, type DumpField } from './io/dump.js';
-export { readNpy, writeNpy } from './io/npy.js';
-export { writeFileAtomic } from './io/atomic.js';
+export { openDump, loadHead, type Dump, type DumpField } from './node/io/dump.js';
+export { readNpy, writeNpy } from './node/io/npy.js';
+export { writeFileAtomic } from './node/io/atomic.js';
 
 // ONNX models (onnxruntime-node, CPU) and images (sharp).
 export { loadOnnxModel, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from './onnx/adapter.js';

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { NapoodError } from '../errors.js';
-import { checkSources, fitMethods, scoreSource, type FittedMethod, type MethodResult } from '../core/pipeline.js';
-import { parseMethodList, parseMethodSpec, type MethodSpec } from '../core/spec.js';
-import { decodeState, encodeState } from '../core/state.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { writeNpy } from '../io/npy.js';
+import { checkSources, fitMethods, scoreSource, type FittedMethod, type MethodResult } from '../run/pipeline.js';
+import { parseMethodList, parseMethodSpec, type MethodSpec } from '../run/spec.js';
+import { decodeState, encodeState } from '../run/state.js';
+import { writeFileAtomic } from '../node/io/atomic.js';
+import { writeNpy } from '../node/io/npy.js';
 import { bootstrapCI, evaluateBinary } from '../metrics/index.js';
 import { METHODS } from '../methods/registry.js';
 import type { Head } from '../types.js';
@@ -17,7 +17,7 @@ import { progressLine } from './progress.js';
 import { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics } from './report.js';
 import { dumpSpec, inspectSpec, runDump, runInspect } from './model-commands.js';
 import { SetContext, fitSampleOptions, idLabelsOption, modelSetOptions, type CliSource } from './sets.js';
-import type { BatchSource } from '../core/pipeline.js';
+import type { BatchSource } from '../run/pipeline.js';
 
 export interface Command {
   readonly spec: CommandSpec;

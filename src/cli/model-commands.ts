@@ -2,7 +2,7 @@
  * CLI commands over ONNX models: `napood inspect MODEL` and `napood dump --model MODEL …`.
  */
 import { NapoodError } from '../errors.js';
-import { openSafetensorsStream } from '../io/safetensors-stream.js';
+import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
 import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
 import { inspectReport, inspectText, openModel, parseInputShape, type ModelSource } from './model.js';
 import { progressLine } from './progress.js';

@@ -2,7 +2,7 @@
  * A progress line on stderr for long runs: only when stderr is a TTY (never in pipes, logs or CI),
  * redrawn at most every 200 ms, cleared when done. Never touches stdout.
  */
-import type { Progress } from '../core/pipeline.js';
+import type { Progress } from '../run/pipeline.js';
 
 export interface ProgressLine {
   readonly update: (label: string) => Progress;

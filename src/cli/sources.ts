@@ -1,7 +1,7 @@
 /** Feature dumps as pipeline batch sources, and the head a run uses. */
 import { linearHead } from '../methods/common.js';
-import { openDump, loadHead, type Dump } from '../io/dump.js';
-import type { BatchSource, Field } from '../core/pipeline.js';
+import { openDump, loadHead, type Dump } from '../node/io/dump.js';
+import type { BatchSource, Field } from '../run/pipeline.js';
 import type { Head, LinearHead } from '../types.js';
 import { NapoodError } from '../errors.js';
 

@@ -15,7 +15,7 @@
  * whose error message is the one reported for damaged files.
  */
 import { readPngHeader, type PngHeader } from './png.js';
-import type { ImageFormat } from './sources.js';
+import type { ImageFormat } from './items.js';
 
 export interface ImageHeader {
   readonly width: number;

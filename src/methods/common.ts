@@ -4,7 +4,7 @@
  * so logits of ±1000 neither overflow nor collapse.
  */
 import { NapoodError } from '../errors.js';
-import { selectInPlace } from '../core/percentile.js';
+import { selectInPlace } from '../math/percentile.js';
 import type { Head, LinearHead } from '../types.js';
 
 /** t · log Σ_k exp(f_k / t) per row (the energy score, negated free energy). */

@@ -8,7 +8,7 @@
  * Needs: pooled z, a linear head; fit: ID-train pooled z (one streaming pass for the mean).
  * Defaults: p = 90.
  */
-import { percentile } from '../core/percentile.js';
+import { percentile } from '../math/percentile.js';
 import type { FeatureBatch, Fitter, LinearHead, MethodDefinition, ScoreContext } from '../types.js';
 import { linearForward, logSumExpRows } from './common.js';
 import { requireLinearHead, requirePooled } from './needs.js';

@@ -10,7 +10,7 @@
  * bank: the state holds N_train × C float32). Defaults: k = 50.
  */
 import { NapoodError } from '../errors.js';
-import { kthNearestDistance, l2Normalize, squaredNorms } from '../core/knn.js';
+import { kthNearestDistance, l2Normalize, squaredNorms } from '../math/knn.js';
 import type { Fitter, MethodDefinition } from '../types.js';
 import { requirePooled } from './needs.js';
 

@@ -11,7 +11,7 @@
  * the covariance). Scoring uses (z − μ)ᵀP(z − μ) = zᵀPz − 2 (Pμ)ᵀz + μᵀPμ: one P·z per sample.
  */
 import { NapoodError } from '../errors.js';
-import { covarianceAccumulator, pinvh } from '../core/linalg.js';
+import { covarianceAccumulator, pinvh } from '../math/linalg.js';
 import type { Fitter, MethodDefinition } from '../types.js';
 import { requireLabels, requirePooled } from './needs.js';
 

@@ -9,7 +9,7 @@
  * The fit is exact with bounded memory: two streaming passes over the training features
  * (a histogram of the float32 bit patterns, then the exact values inside the needed bins).
  */
-import { StreamingPercentile } from '../core/percentile.js';
+import { StreamingPercentile } from '../math/percentile.js';
 import type { FeatureBatch, Fitter, MethodDefinition, ScoreContext } from '../types.js';
 import { logSumExpRows } from './common.js';
 import { requireHead, requirePooled } from './needs.js';

@@ -12,7 +12,7 @@
  * Logits are W z + b from the head (as in the repository), not the dump's logits.
  */
 import { NapoodError } from '../errors.js';
-import { covarianceAccumulator, pinv, symmetricEigen } from '../core/linalg.js';
+import { covarianceAccumulator, pinv, symmetricEigen } from '../math/linalg.js';
 import type { Fitter, LinearHead, MethodDefinition } from '../types.js';
 import { linearForward, logSumExpRows, maxRows } from './common.js';
 import { requireLinearHead, requirePooled } from './needs.js';

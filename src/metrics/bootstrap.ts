@@ -13,8 +13,8 @@
  */
 import { NapoodError } from '../errors.js';
 import { aurocSorted, fpr95Sorted, sortScores } from './binary.js';
-import { quantileSorted } from '../core/percentile.js';
-import { Xoshiro128, resampleCounts } from './random.js';
+import { quantileSorted } from '../math/percentile.js';
+import { Xoshiro128, resampleCounts } from '../math/random.js';
 
 export interface BootstrapOptions {
   /** Number of replicates (default 1000). */

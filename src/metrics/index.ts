@@ -17,7 +17,7 @@ export {
 } from './binary.js';
 export type { BootstrapOptions, BootstrapResult } from './bootstrap.js';
 export { bootstrapCI } from './bootstrap.js';
-export { Xoshiro128, resampleCounts } from './random.js';
-export { quantileSorted, percentileSorted, percentile } from '../core/percentile.js';
+export { Xoshiro128, resampleCounts } from '../math/random.js';
+export { quantileSorted, percentileSorted, percentile } from '../math/percentile.js';
 export { accuracy, argmaxRow } from './accuracy.js';
 export { percent } from './format.js';

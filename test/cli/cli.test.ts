@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNpy, writeNpy } from '../../src/io/npy.js';
+import { readNpy, writeNpy } from '../../src/node/io/npy.js';
 import { fixturesDir } from '../helpers.js';
 
 // The binary of the same build as this test (dist/ or a helper's build folder).

@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDump } from '../../src/io/dump.js';
-import { readNpy, writeNpy } from '../../src/io/npy.js';
+import { openDump } from '../../src/node/io/dump.js';
+import { readNpy, writeNpy } from '../../src/node/io/npy.js';
 import { fixturesDir } from '../helpers.js';
 import { expectOf, modelFixtures, type Expect } from '../onnx/fixtures.js';
 

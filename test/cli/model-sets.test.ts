@@ -12,9 +12,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDump } from '../../src/io/dump.js';
-import { readNpy as readNpyFile, writeNpy } from '../../src/io/npy.js';
-import { expandImageInputs, sampleItems } from '../../src/images/index.js';
+import { openDump } from '../../src/node/io/dump.js';
+import { readNpy as readNpyFile, writeNpy } from '../../src/node/io/npy.js';
+import { expandImageInputs, sampleItems } from '../../src/node/images/index.js';
 import { fixturesDir, repoRoot } from '../helpers.js';
 
 const binPath = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));

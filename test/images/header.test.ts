@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { readImageHeader, readJpegHeader, readWebpHeader, type ImageHeader } from '../../src/images/header.js';
-import { loadImages } from '../../src/images/loader.js';
+import { loadImages } from '../../src/node/images/loader.js';
 import { PRESETS } from '../../src/images/preprocess.js';
-import { sniffFormat } from '../../src/images/sources.js';
+import { sniffFormat } from '../../src/node/images/sources.js';
 import { IMAGES, img, tempDir } from './helpers.js';
 
 function walk(dir: string): string[] {

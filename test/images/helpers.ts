@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixturesDir } from '../helpers.js';
-import { readNpy } from '../../src/io/npy.js';
+import { readNpy } from '../../src/node/io/npy.js';
 
 export const IMAGES = path.join(fixturesDir, 'images');
 export const TREE = path.join(IMAGES, 'tree');

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { NapoodError } from '../../src/errors.js';
-import { DEFAULT_MAX_PIXELS, decodeImage, imageBatches, loadImages, prepareImage, type ImageBatch, type LoadOptions } from '../../src/images/loader.js';
+import { DEFAULT_MAX_PIXELS, decodeImage, imageBatches, loadImages, prepareImage, type ImageBatch, type LoadOptions } from '../../src/node/images/loader.js';
 import { parsePreprocess, PRESETS, type Preprocess } from '../../src/images/preprocess.js';
-import { expandImageInputs, type ImageItem } from '../../src/images/sources.js';
+import { expandImageInputs, type ImageItem } from '../../src/node/images/sources.js';
 import { TREE, diff, img, manifest, ref, tempDir } from './helpers.js';
 
 const good: ImageItem[] = manifest.images.map((p, i) => ({ path: img(p), label: i }));

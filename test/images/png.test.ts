@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { decodePng, readPngHeader, type PngHeader } from '../../src/images/png.js';
-import { decodeImage, ImageSkip, loadImages, prepareImage } from '../../src/images/loader.js';
+import { decodeImage, ImageSkip, loadImages, prepareImage } from '../../src/node/images/loader.js';
 import { parsePreprocess } from '../../src/images/preprocess.js';
 import { img, tempDir } from './helpers.js';
-import { readNpy } from '../../src/io/npy.js';
+import { readNpy } from '../../src/node/io/npy.js';
 
 const DIR = img('png');
 

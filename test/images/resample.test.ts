@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { resamplePil, type PilFilter } from '../../src/images/resample.js';
 import { convertChannels } from '../../src/images/preprocess.js';
-import { decodeImage } from '../../src/images/loader.js';
+import { decodeImage } from '../../src/node/images/loader.js';
 import { img, ref, diff } from './helpers.js';
 
 interface Case { filter: PilFilter; w: number; h: number; offset: number; gray?: boolean }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../src/errors.js';
-import { compareCodePoints, expandImageInputs, sampleItems, sniffFormat } from '../../src/images/sources.js';
+import { compareCodePoints, expandImageInputs, sampleItems, sniffFormat } from '../../src/node/images/sources.js';
 import { IMAGES, TREE, img, manifest, tempDir } from './helpers.js';
 
 const rel = (p: string): string => path.relative(IMAGES, p).split(path.sep).join('/');

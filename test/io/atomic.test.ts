@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openAtomicWriter, writeFileAtomic } from '../../src/io/atomic.js';
+import { openAtomicWriter, writeFileAtomic } from '../../src/node/io/atomic.js';
 import { tempDir, throwsNapood } from './helpers.js';
 
 test('writeFileAtomic writes the whole content and leaves no temp file', () => {

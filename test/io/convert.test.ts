@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstNonFinite, float16ToNumber, halfBitsToFloatBits, swapBytes, toFloat32, toFloat64 } from '../../src/io/convert.js';
+import { firstNonFinite, float16ToNumber, halfBitsToFloatBits, swapBytes, toFloat32, toFloat64 } from '../../src/node/io/convert.js';
 
 test('float16 bit patterns: normals, subnormals, zeros, infinities, NaN', () => {
   assert.equal(float16ToNumber(0x3c00), 1);

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Dump, type DumpBatch, loadHead, openDump, spatialMean } from '../../src/io/dump.js';
-import { writeNpy, readNpyHeader, npyTensor } from '../../src/io/npy.js';
-import { writeSafetensors } from '../../src/io/safetensors.js';
-import { TensorReader } from '../../src/io/tensor.js';
+import { type Dump, type DumpBatch, loadHead, openDump, spatialMean } from '../../src/node/io/dump.js';
+import { writeNpy, readNpyHeader, npyTensor } from '../../src/node/io/npy.js';
+import { writeSafetensors } from '../../src/node/io/safetensors.js';
+import { TensorReader } from '../../src/node/io/tensor.js';
 import { napWasmAvailable, napWasmStagingBuffer } from '../../src/kernels/nap_simd.js';
 import { EXPECTED, bits, fixture, tempDir, throwsNapood } from './helpers.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { openNpyWriter, readNpy, readNpyHeader, writeNpy, npyTensor } from '../../src/io/npy.js';
-import { TensorReader } from '../../src/io/tensor.js';
+import { openNpyWriter, readNpy, readNpyHeader, writeNpy, npyTensor } from '../../src/node/io/npy.js';
+import { TensorReader } from '../../src/node/io/tensor.js';
 import { EXPECTED, bits, fixture, tempDir, throwsNapood } from './helpers.js';
 
 test('every good .npy fixture reads as numpy astype(float32), bit for bit', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/node/io/safetensors.js';
 import { EXPECTED, bits, fixture, tempDir, throwsNapood } from './helpers.js';
 
 test('good.safetensors: every dtype reads as numpy astype(float32), bit for bit; metadata kept', () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOnnxModel, nhwcToNchw } from '../../src/onnx/adapter.js';
 import { createOdinScorer } from '../../src/onnx/odin.js';
-import { expandImageInputs, loadImages, PRESETS } from '../../src/images/index.js';
+import { expandImageInputs, loadImages, PRESETS } from '../../src/node/images/index.js';
 import { napKernelJs } from '../../src/methods/nap.js';
 import { FIXTURES, readNpy } from './fixtures.js';
 

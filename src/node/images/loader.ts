@@ -37,11 +37,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { NapoodError, describe } from '../errors.js';
-import { readImageHeader } from './header.js';
-import { decodePng, type PngHeader } from './png.js';
-import { cmykToRgb, convertChannels, imageShape, normalizeInto, resizeGeometry, SHARP_KERNELS, type Preprocess } from './preprocess.js';
-import { resamplePil } from './resample.js';
+import { NapoodError, describe } from '../../errors.js';
+import { readImageHeader } from '../../images/header.js';
+import { decodePng, type PngHeader } from '../../images/png.js';
+import { cmykToRgb, convertChannels, imageShape, normalizeInto, resizeGeometry, SHARP_KERNELS, type Preprocess } from '../../images/preprocess.js';
+import { resamplePil } from '../../images/resample.js';
 import { sniffFormat, type ImageFormat, type ImageItem } from './sources.js';
 
 /** Default pixel limit: 40 megapixels (a 7300 × 5500 photo); Pillow warns at 89 MP. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
-// Compiled tests live in <outDir>/test/core/, sources in test/core/: the repository root is
+// Compiled tests live in <outDir>/test/math/, sources in test/core/: the repository root is
 // three levels up from the compiled file.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NapoodError, describe } from '../errors.js';
+import { NapoodError, describe } from '../../errors.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;

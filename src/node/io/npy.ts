@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NapoodError, describe, shapeString } from '../errors.js';
+import { NapoodError, describe, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes } from './convert.js';
 import { openAtomicWriter, writeFileAtomic } from './atomic.js';
 import { type StoredTensor, elementCount, readTensorFloat32 } from './tensor.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kthNearestDistance, l2Normalize, squaredNorms } from '../../src/core/knn.js';
+import { kthNearestDistance, l2Normalize, squaredNorms } from '../../src/math/knn.js';
 import { NapoodError } from '../../src/errors.js';
 import { assertClose, loadFixture, normals, rng } from './fixtures.js';
 

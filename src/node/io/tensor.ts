@@ -7,7 +7,7 @@
  * reads a whole file. float32 little-endian data is read straight into the output array.
  */
 import * as fs from 'node:fs';
-import { NapoodError, shapeString } from '../errors.js';
+import { NapoodError, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes, toFloat32, toFloat64 } from './convert.js';
 
 /** Where a stored tensor's bytes lie. */

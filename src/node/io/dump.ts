@@ -12,13 +12,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NapoodError, describe, shapeString } from '../errors.js';
-import type { FeatureBatch, LinearHead } from '../types.js';
+import { NapoodError, describe, shapeString } from '../../errors.js';
+import type { FeatureBatch, LinearHead } from '../../types.js';
 import { firstNonFinite, isFloatDType } from './convert.js';
 import { npyTensor, readNpyHeader } from './npy.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type StoredTensor, TensorReader, elementCount, rowCount } from './tensor.js';
-import { napWasmStagingBuffer } from '../kernels/nap_simd.js';
+import { napWasmStagingBuffer } from '../../kernels/nap_simd.js';
 
 export type DumpField = 'featureMap' | 'pooled' | 'logits' | 'labels';
 

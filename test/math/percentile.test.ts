@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { percentile, StreamingPercentile } from '../../src/core/percentile.js';
+import { percentile, StreamingPercentile } from '../../src/math/percentile.js';
 import { NapoodError } from '../../src/errors.js';
 import { loadFixture, normals, rng } from './fixtures.js';
 

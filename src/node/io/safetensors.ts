@@ -11,7 +11,7 @@
  * tensors overlapping. dtypes read: F32 F16 BF16 F64 I64 I32 I16 U8 I8.
  */
 import * as fs from 'node:fs';
-import { NapoodError, describe, shapeString } from '../errors.js';
+import { NapoodError, describe, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes } from './convert.js';
 import { writeFileAtomic } from './atomic.js';
 import { type StoredTensor, elementCount, readTensorFloat32 } from './tensor.js';

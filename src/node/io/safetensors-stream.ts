@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NapoodError } from '../errors.js';
+import { NapoodError } from '../../errors.js';
 import { openAtomicWriter } from './atomic.js';
 
 export type StreamDType = 'F32' | 'I64';

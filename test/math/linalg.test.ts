@@ -11,7 +11,7 @@ import {
   symmetricEigen,
   symmetricEigenvalues,
   transpose,
-} from '../../src/core/linalg.js';
+} from '../../src/math/linalg.js';
 import { NapoodError } from '../../src/errors.js';
 import { assertClose, loadFixture, maxAbs, normals, rng } from './fixtures.js';
 
