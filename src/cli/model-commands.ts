@@ -4,7 +4,8 @@
 import { NapoodError } from '../errors.js';
 import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
 import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
-import { inspectReport, inspectText, openModel, parseInputShape, type ModelSource } from './model.js';
+import { inspectReport, inspectText } from '../app/inspect.js';
+import { openModel, parseInputShape, type ModelSource } from './model.js';
 import { progressLine } from './progress.js';
 import { SetContext, modelOptions, modelSetOptions } from './sets.js';
 

@@ -15,7 +15,7 @@ import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
 import { TensorReader, rowElements } from '../node/io/tensor.js';
 import { expandImageInputs, imageBatches, sampleItems, type ImageList, type LoadStats, type Preprocess } from '../node/images/index.js';
 import { loadOnnxModel, type OnnxClassifier } from '../onnx/adapter.js';
-import { createOdinScorer, type OdinScorer } from '../onnx/odin.js';
+
 import type { FeatureBatch, ModelAccess } from '../types.js';
 
 export interface ModelChoices {
@@ -54,42 +54,6 @@ export function parseInputShape(text: string | undefined): number[] | undefined 
   return dims;
 }
 
-/** The report of `napood inspect`, as plain data (printed as text or JSON). */
-export function inspectReport(model: OnnxClassifier): Record<string, unknown> {
-  const info = model.info;
-  return {
-    file: info.file,
-    input: { name: info.input.name, shape: info.input.shape.map((d) => (d === null ? 'N' : d)), type: 'float32', chw: info.inputChw, layout: info.inputLayout, fixedBatch: info.fixedBatch ?? null },
-    featureMap: { tensor: info.featureMap, shape: info.featureShape, layoutInGraph: info.featureLayout, chosenBy: info.featureLayerOverride ? 'user (--feature-layer)' : 'pooling before the classifier' },
-    pooling: info.pool ? { op: info.pool.kind, node: info.pool.node, output: info.pool.output, then: info.pool.reshapeOps } : null,
-    pooled: info.pooled ? { tensor: info.pooled, size: info.pooledDim } : null,
-    head: info.headKind
-      ? { kind: info.headKind, ops: info.headOps, ...(info.linear ? { weight: [info.linear.k, info.linear.c], bias: [info.linear.k] } : { runAs: 'a sub-model of its own (ReAct / ASH / SCALE run it on modified features)' }) }
-      : null,
-    logits: { tensor: info.logits, classes: info.numClasses, isGraphOutput: info.logitsIsGraphOutput },
-    candidateLayers: info.candidateLayers,
-    addedOutputs: info.addedOutputs,
-    reasoning: info.reasoning,
-  };
-}
-
-export function inspectText(model: OnnxClassifier): string {
-  const info = model.info;
-  const lines = [
-    `model:        ${info.file}`,
-    `input:        ${JSON.stringify(info.input.name)} [${info.fixedBatch ?? 'N'}, ${info.inputDims.join(', ')}] float32${info.inputLayout === 'nhwc' ? ' (NHWC: channels last; images are fed that way)' : ''}${info.fixedBatch !== undefined ? ` (fixed batch: runs in slices of ${info.fixedBatch})` : ''}${info.input.shape.slice(1).some((d) => typeof d !== 'number') ? ' (size not fixed by the model: from --input-shape or the preprocessing)' : ''}`,
-    `feature map:  ${JSON.stringify(info.featureMap)} [C, H, W] = [${info.featureShape.join(', ')}]${info.featureLayout === 'nhwc' ? ' (channels last in the graph, read as NCHW)' : ''}${info.featureLayerOverride ? ' (chosen with --feature-layer)' : ''}`,
-    `pooling:      ${info.pool ? `${info.pool.kind} ${JSON.stringify(info.pool.node)}${info.pool.reshapeOps.length ? ' → ' + info.pool.reshapeOps.join(' → ') : ''}` : 'none found'}`,
-    `pooled z:     ${info.pooled ? `${JSON.stringify(info.pooled)} [${info.pooledDim}]` : 'none'}`,
-    `head:         ${info.headKind === 'linear' ? `linear (${info.headOps.join(' → ')}), W [${info.linear!.k}, ${info.linear!.c}], b [${info.linear!.k}]` : info.headKind === 'mlp' ? `${info.headOps.join(' → ')} (not one linear layer: runs as its own sub-model; DICE and ViM need a linear head)` : 'none'}`,
-    `logits:       ${JSON.stringify(info.logits)} [${info.numClasses}]${info.logitsIsGraphOutput ? '' : ' (before the final softmax)'}`,
-    `layers for multi-layer NAP: ${info.candidateLayers.map((l) => JSON.stringify(l)).join(', ') || 'none'}`,
-    'reasoning:',
-    ...info.reasoning.map((r) => `  - ${r}`),
-  ];
-  return lines.join('\n') + '\n';
-}
-
 /** A batch from a model run: the FeatureBatch plus the named extra layers. */
 export interface ModelBatch extends FeatureBatch {
   readonly extra: Readonly<Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>>;
@@ -103,39 +67,6 @@ export interface ModelSource extends BatchSource {
   summary?(): string | undefined;
   /** Class names of the labels, when folders or lists gave them. */
   readonly classes?: readonly string[];
-}
-
-/**
- * The model's part of a run for methods that need the model itself (ODIN's input perturbation).
- * A gradient model is built once per (T, η) and reused for every batch; `std` is the input
- * normalisation std per channel (η is in [0, 1]-pixel units, as in the ODIN code).
- */
-export interface ModelAccessHandle extends ModelAccess {
-  release(): Promise<void>;
-}
-
-export function modelAccess(model: OnnxClassifier, std: readonly number[] | undefined, threads: number | undefined): ModelAccessHandle {
-  const scorers = new Map<string, Promise<OdinScorer>>();
-  return {
-    async odinScores(input, n, temperature, noise) {
-      if (!std) {
-        throw new NapoodError('odin', 'the normalisation std of the model input, to express η in pixel units: --std S[,S,S] or --preset (or images, whose preprocessing gives it)', 'a preprocessed tensor and no --std');
-      }
-      const key = `${temperature}/${noise}`;
-      let scorer = scorers.get(key);
-      if (!scorer) {
-        scorer = createOdinScorer(model, { temperature, noise, std, threads });
-        scorers.set(key, scorer);
-      }
-      return (await scorer).scores(input, n);
-    },
-    async release() {
-      for (const s of scorers.values()) {
-        try { await (await s).release(); } catch { /* creation failed: nothing to release */ }
-      }
-      scorers.clear();
-    },
-  };
 }
 
 function batchFromRun(r: Awaited<ReturnType<OnnxClassifier['run']>>, labels: Int32Array | undefined, input: Float32Array, paths?: readonly string[]): ModelBatch {

@@ -22,7 +22,8 @@ import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type Preproce
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { Head } from '../types.js';
 import { intOption, listOption, stringOption, type Values } from './args.js';
-import { imageSetSource, inputArraySource, modelAccess, openModel, parseInputShape, replayableSource, type ModelAccessHandle, type ModelSource } from './model.js';
+import { imageSetSource, inputArraySource, openModel, parseInputShape, replayableSource, type ModelSource } from './model.js';
+import { modelAccess, type ModelAccessHandle } from '../app/model-access.js';
 import { checkCompatible, openDumpSource, resolveHead, type OpenedSource } from './sources.js';
 
 export type SetRole = 'id' | 'ood' | 'train' | 'features';
