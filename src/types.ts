@@ -128,3 +128,16 @@ export interface MethodDefinition<S = unknown> {
 
 /** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */
 export type Layout = 'nchw' | 'nhwc';
+
+/**
+ * How library code talks to whoever runs it: it never writes to stderr itself. Front ends (the
+ * CLI, a service, a page) print or forward these; every callback is optional.
+ */
+export interface NapoodEvents {
+  /** Something the user should act on, the run goes on (e.g. negative activations, a head that differs). */
+  warning?(message: string): void;
+  /** Information about the run (images skipped or converted, the sample drawn, the normalisation assumed). */
+  note?(message: string): void;
+  /** Rows done of total in a named phase ("fit pass 1/2", "score", a set name). */
+  progress?(done: number, total: number, what: string): void;
+}
