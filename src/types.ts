@@ -13,6 +13,17 @@ export interface FeatureMap {
   readonly w: number;
 }
 
+/**
+ * What a batch can hold: the one list that the pipeline, feature dumps, the replay cache and
+ * `napood dump` share.
+ */
+export const BATCH_FIELDS = Object.freeze(['featureMap', 'pooled', 'logits', 'labels'] as const);
+export type BatchField = (typeof BATCH_FIELDS)[number];
+/** The tensors of a feature dump: the batch fields and the linear head. */
+export const DUMP_TENSORS = Object.freeze([...BATCH_FIELDS, 'head.weight', 'head.bias'] as const);
+/** Fields small enough to keep per row for a replay (all but feature maps). */
+export const ROW_CACHEABLE: readonly BatchField[] = Object.freeze(['pooled', 'logits', 'labels'] as const);
+
 /** A batch of N rows; a method reads only the fields it declares in `needs`. */
 export interface FeatureBatch {
   readonly n: number;
@@ -25,6 +36,13 @@ export interface FeatureBatch {
   readonly labels?: Int32Array;
   /** The preprocessed model input, NCHW (only when batches come from a model; ODIN perturbs it). */
   readonly input?: Float32Array;
+  /**
+   * Feature maps of other named layers from the same forward pass (or dump), by tensor name
+   * (multi-layer NAP). `featureMap` stays the map before global pooling.
+   */
+  readonly featureMaps?: Readonly<Record<string, FeatureMap>>;
+  /** Where each row came from, when the source knows (image paths). */
+  readonly paths?: readonly string[];
 }
 
 /** A single linear classifier layer: logits = W z + b, W is K×C row-major. */
@@ -47,7 +65,7 @@ export interface Head {
 }
 
 /** What a method reads from a batch (or from its context). */
-export type Need = 'featureMap' | 'pooled' | 'logits' | 'head' | 'linearHead' | 'labels' | 'model';
+export type Need = BatchField | 'head' | 'linearHead' | 'model';
 
 /** A numeric parameter of a method. */
 export interface ParamSpec {
@@ -58,6 +76,8 @@ export interface ParamSpec {
   readonly exclusiveMin?: boolean;
   readonly integer?: boolean;
   readonly doc: string;
+  /** How the default shows in lists when the number is a stand-in (ViM's dim 0 = "auto"). */
+  readonly defaultText?: string;
 }
 
 export type Params = Readonly<Record<string, number>>;

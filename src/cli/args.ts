@@ -25,8 +25,20 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Values {
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
   }
+  // `--bootstrap -1`: a value that starts with "-" would be taken for an option (node reports it
+  // as ambiguous); a negative number after an option that takes a value is that option's value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name && !name.includes('=') && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     if (positionals.length > 0) throw new NapoodError('arguments', 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
     return values as Values;
   } catch (err) {
@@ -65,10 +77,17 @@ export function listOption(values: Values, name: string): string[] {
   return (Array.isArray(v) ? v : [v]).map(String);
 }
 
-export function intOption(values: Values, name: string, fallback: number, min = 0): number {
+/**
+ * An integer option in [min, max], written in plain decimal digits (no exponent, no fraction, no
+ * hex): `--bootstrap 1e12` or `--batch-size 0x10` are refused with the bounds in the message.
+ */
+export function intOption(values: Values, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = stringOption(values, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new NapoodError(`--${name}`, `an integer ≥ ${min}`, JSON.stringify(v));
+  const t = v.trim();
+  const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+  if (!/^[+-]?\d+$/.test(t)) throw new NapoodError(`--${name}`, `${range}, in plain digits`, JSON.stringify(v));
+  const n = Number(t);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new NapoodError(`--${name}`, range, JSON.stringify(v));
   return n;
 }

@@ -2,28 +2,19 @@
  * CLI commands over ONNX models: `napood inspect MODEL` and `napood dump --model MODEL …`.
  */
 import { NapoodError } from '../errors.js';
+import { DUMP_TENSORS } from '../types.js';
 import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
-import { helpText, intOption, listOption, parseCommand, stringOption, type CommandSpec, type Values } from './args.js';
+import { listOption, parseCommand, stringOption } from './args.js';
+import { checkOutputs } from '../node/outputs.js';
+import { dumpSpec, inspectSpec } from './specs.js';
 import { inspectReport, inspectText } from '../app/inspect.js';
 import { openModel, parseInputShape, type ModelSource } from './model.js';
 import { progressLine } from './progress.js';
-import { SetContext, modelOptions, modelSetOptions } from './sets.js';
+import { SetContext, stderrEvents } from './sets.js';
 
 // ---------------------------------------------------------------------------------------------
 // inspect
 // ---------------------------------------------------------------------------------------------
-
-export const inspectSpec: CommandSpec = {
-  name: 'inspect',
-  summary: 'show what napood finds in an ONNX model: input, feature map before pooling, head, candidate layers',
-  usage: 'napood inspect MODEL [--json] [--feature-layer NAME] [--input-shape C,H,W]',
-  options: {
-    json: { type: 'boolean', help: 'machine-readable report' },
-    'feature-layer': modelOptions['feature-layer'],
-    'input-shape': modelOptions['input-shape'],
-  },
-  examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json'],
-};
 
 export async function runInspect(argv: string[]): Promise<number> {
   const model = argv.find((a, i) => !a.startsWith('--') && !['--feature-layer', '--input-shape'].includes(argv[i - 1] ?? ''));
@@ -42,24 +33,6 @@ export async function runInspect(argv: string[]): Promise<number> {
 // dump
 // ---------------------------------------------------------------------------------------------
 
-export const dumpSpec: CommandSpec = {
-  name: 'dump',
-  summary: 'run an ONNX model over images (or a preprocessed tensor) and write a feature dump (.safetensors)',
-  usage: 'napood dump --model MODEL (--images PATH [--images PATH …] | --input X.npy [--labels Y.npy]) [--layers NAME,…] [preprocessing] --out DUMP.safetensors',
-  options: {
-    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders (a folder per class gives labels) or @list.txt (repeat for more)' },
-    input: { type: 'string', value: 'X.npy', help: 'an already-preprocessed NCHW float32 tensor' },
-    labels: { type: 'string', value: 'Y.npy', help: 'labels for --input (1-D, N)' },
-    layers: { type: 'string', multiple: true, value: 'NAME,…', help: 'more tensors to save (e.g. for multi-layer NAP); napood inspect lists candidates' },
-    out: { type: 'string', value: 'FILE', help: 'the dump to write (.safetensors)' },
-    ...modelSetOptions,
-  },
-  examples: [
-    'napood dump --model resnet18.onnx --images val/ --out val.safetensors',
-    'napood dump --model model.onnx --input x.npy --layers layer3.relu --out x.safetensors',
-  ],
-};
-
 export async function runDump(argv: string[]): Promise<number> {
   const values = parseCommand(dumpSpec, argv);
   const out = stringOption(values, 'out', true);
@@ -69,14 +42,15 @@ export async function runDump(argv: string[]): Promise<number> {
   const input = stringOption(values, 'input');
   if ((images.length > 0) === (input !== undefined)) throw new NapoodError('--images / --input', 'exactly one of them', images.length ? 'both' : 'neither');
   // featureMap, pooled and logits are always saved: a --layers name must not collide with them.
-  const DUMP_TENSORS = ['featureMap', 'pooled', 'logits', 'labels', 'head.weight', 'head.bias'];
-  const clash = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).find((l) => DUMP_TENSORS.includes(l));
-  if (clash !== undefined) throw new NapoodError('--layers', `names of model tensors other than the dump's own ${DUMP_TENSORS.join(', ')} (featureMap, pooled and logits are always saved)`, JSON.stringify(clash));
-  const sets = await SetContext.create(values);
+  const clash = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).find((l) => (DUMP_TENSORS as readonly string[]).includes(l) || l.startsWith('__'));
+  if (clash !== undefined) throw new NapoodError('--layers', `names of model tensors other than the dump's own ${DUMP_TENSORS.join(', ')} (featureMap, pooled and logits are always saved) and not starting with "__" (safetensors reserves __metadata__)`, JSON.stringify(clash));
+  checkOutputs([{ flag: '--out', path: out }], [...images.map((p) => p.replace(/^@/, '')), input, stringOption(values, 'labels'), stringOption(values, 'model')].filter((p): p is string => p !== undefined));
+  const progress = progressLine();
+  const events = stderrEvents(progress);
+  const sets = await SetContext.create(values, events);
   const model = sets.model!;
   let source: ModelSource | undefined;
   let writer: ReturnType<typeof openSafetensorsStream> | undefined;
-  const progress = progressLine();
   try {
     source = await sets.openModelInput(input ? [input] : images, input ? '--input' : '--images', 'features', stringOption(values, 'labels'));
     writer = openSafetensorsStream(out, '--out');
@@ -113,7 +87,7 @@ export async function runDump(argv: string[]): Promise<number> {
     }
     progress.done();
     const summary = source.summary?.();
-    if (summary) process.stderr.write(summary + '\n');
+    if (summary) events.note!(summary);
     const metadata: Record<string, string> = {
       napood: 'dump', model: info.file, featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits,
     };
@@ -132,5 +106,3 @@ export async function runDump(argv: string[]): Promise<number> {
   }
 }
 
-export const inspectHelp = () => helpText(inspectSpec);
-export const dumpHelp = () => helpText(dumpSpec);

@@ -130,7 +130,4 @@ export function selectKthLargest(a: Float64Array, n: number, k: number): number 
 }
 
 /** numpy's round (half to even), used by ASH/SCALE for k = C − round(C·p/100). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+export { roundHalfEven } from '../math/rounding.js';

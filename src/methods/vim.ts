@@ -103,7 +103,7 @@ export const vim: MethodDefinition<VimState> = {
   source: 'Wang et al., CVPR 2022',
   needs: ['pooled', 'linearHead'],
   fitNeeds: ['pooled'],
-  params: { dim: { default: 0, min: 0, integer: true, doc: 'principal-space dimension (0 = the repository\'s rule)' } },
+  params: { dim: { default: 0, min: 0, integer: true, doc: 'principal-space dimension (0 = auto: the repository\'s rule)', defaultText: 'auto' } },
   fit: (params, head) => vimFitter(params.dim, requireLinearHead(head, 'vim')),
   score(batch, ctx) {
     const z = requirePooled(batch, 'vim');

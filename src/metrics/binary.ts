@@ -50,14 +50,8 @@ export interface SortedScores {
 /** Multiplicity of each sorted position (a bootstrap resample); undefined means all ones. */
 export type Counts = Uint32Array;
 
-/** Round to the nearest integer, halves to even (Python's `round`, numpy's `rint`). */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d < 0.5) return f;
-  if (d > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
-}
+import { roundHalfEven } from '../math/rounding.js';
+export { roundHalfEven };
 
 /**
  * Check one score set (non-empty, no NaN) and return a sorted ascending copy.

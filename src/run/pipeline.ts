@@ -7,10 +7,12 @@
  * images, or arrays in memory.
  */
 import { NapoodError } from '../errors.js';
-import type { Diagnostics, FeatureBatch, Head, ModelAccess, Need } from '../types.js';
+import { argmaxRow } from '../metrics/accuracy.js';
+import type { BatchField, Diagnostics, FeatureBatch, Head, ModelAccess, Need } from '../types.js';
 import type { MethodSpec } from './spec.js';
 
-export type Field = 'featureMap' | 'pooled' | 'logits' | 'labels';
+/** A batch field (one list for every part of napood: BATCH_FIELDS in types.ts). */
+export type Field = BatchField;
 
 export interface BatchSource {
   /** For messages: the argument and path, e.g. `--id run/id.safetensors`. */
@@ -141,10 +143,8 @@ export async function fitMethods(specs: readonly MethodSpec[], train: BatchSourc
 function countCorrect(logits: Float32Array, k: number, labels: Int32Array, acc: { correct: number; total: number }): void {
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] < 0) continue;
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
     acc.total++;
-    if (best === labels[i]) acc.correct++;
+    if (argmaxRow(logits, k, i) === labels[i]) acc.correct++;
   }
 }
 
@@ -184,7 +184,7 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
       r.scores.set(scores, offset);
     }
     if (base && batch.labels && batch.logits) countCorrect(batch.logits.data, batch.logits.k, batch.labels, base);
-    const batchPaths = (batch as { paths?: readonly string[] }).paths;
+    const batchPaths = batch.paths;
     if (batchPaths) paths.push(...batchPaths);
     offset += batch.n;
     progress?.(offset, source.n, 'score');

@@ -425,14 +425,14 @@ test('dump bad input: exit 2, clear messages, no output or temporary file left b
   }
 });
 
-test('dump that fails after the forward pass (the output cannot be written): no partial or temporary file', () => {
+test('dump whose output cannot be written (a directory there): refused before the forward pass, no partial or temporary file', () => {
   const dir = tmp();
   try {
-    // The output path is a directory: the rows are computed and staged, the final rename fails.
+    // The output path is a directory: every output is checked before any work.
     const out = join(dir, 'x.safetensors');
     mkdirSync(out);
     assertFails(napood('dump', '--model', modelOf('smallcnn_mean_op13'), '--input', inputOf('smallcnn_mean_op13'),
-      '--layers', '/body/body.2/Relu_output_0', '--out', out), /^napood dump: --out: expected a writable output file, found .*x\.safetensors/m);
+      '--layers', '/body/body.2/Relu_output_0', '--out', out), /^napood dump: --out: expected a file path to write, found .*x\.safetensors", a folder/m);
     assert.deepEqual(readdirSync(dir), ['x.safetensors'], 'no .part or .tmp file beside the target');
     assert.ok(statSync(out).isDirectory());
     assert.deepEqual(readdirSync(out), []);

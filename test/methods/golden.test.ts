@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fitMethods, scoreSource } from '../../src/run/pipeline.js';
 import { parseMethodSpec } from '../../src/run/spec.js';
 import { METHODS } from '../../src/methods/registry.js';
-import { openDumpSource, resolveHead } from '../../src/cli/sources.js';
+import { openDumpSource, resolveHead } from '../../src/node/sources.js';
 import { fixturesDir } from '../helpers.js';
 
 const root = join(fixturesDir, 'golden');

@@ -13,14 +13,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError, describe, shapeString } from '../../errors.js';
-import type { FeatureBatch, LinearHead } from '../../types.js';
+import { BATCH_FIELDS, DUMP_TENSORS, type BatchField, type FeatureBatch, type LinearHead } from '../../types.js';
 import { firstNonFinite, isFloatDType } from './convert.js';
 import { npyTensor, readNpyHeader } from './npy.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type StoredTensor, TensorReader, elementCount, rowCount } from './tensor.js';
 import { napWasmStagingBuffer } from '../../kernels/nap_simd.js';
 
-export type DumpField = 'featureMap' | 'pooled' | 'logits' | 'labels';
+export type DumpField = BatchField;
 
 /** Where one tensor of a dump lies (file, byte offset, dtype, byte order, shape). */
 export type TensorDescriptor = StoredTensor;
@@ -90,8 +90,8 @@ export interface OpenDumpOptions {
 /** Default memory budget of one batch. */
 export const DEFAULT_BATCH_BYTES = 32 << 20;
 
-const ROW_FIELDS: readonly DumpField[] = ['featureMap', 'pooled', 'logits', 'labels'];
-const DUMP_NAMES = ['featureMap', 'pooled', 'logits', 'labels', 'head.weight', 'head.bias'];
+const ROW_FIELDS: readonly DumpField[] = BATCH_FIELDS;
+const DUMP_NAMES: readonly string[] = DUMP_TENSORS;
 /** Accepted names of the head's weight and bias, in order of preference. */
 const HEAD_NAME_PAIRS: readonly (readonly [string, string])[] = [['head.weight', 'head.bias'], ['weight', 'bias'], ['fc.weight', 'fc.bias']];
 
@@ -394,15 +394,8 @@ class DumpImpl implements Dump {
   }
 }
 
-/** Spatial mean of an n×c×hw map, n×c (float64 accumulation): global average pooling. */
-export function spatialMean(map: Float32Array, n: number, c: number, hw: number, out: Float32Array = new Float32Array(n * c)): Float32Array {
-  for (let r = 0, base = 0; r < n * c; r++, base += hw) {
-    let s = 0;
-    for (let j = base, e = base + hw; j < e; j++) s += map[j];
-    out[r] = s / hw;
-  }
-  return out;
-}
+import { spatialMean } from '../../math/spatial.js';
+export { spatialMean };
 
 /**
  * Open the feature dump at `p` (a .safetensors file or a directory of .npy files), check its

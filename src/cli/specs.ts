@@ -1,0 +1,146 @@
+/**
+ * What each command takes: its options, usage and examples (for --help and parsing). Pure data:
+ * `napood --help` and `napood methods` load nothing else.
+ */
+import type { CommandSpec } from './args.js';
+import { PREPROCESS_OPTIONS } from '../images/preprocess.js';
+
+const commonOptions = {
+  fit: { type: 'string', value: 'DUMP', help: 'ID-train features for methods that fit statistics (mahalanobis, react, dice, knn, vim, nap-r, nap-d)' },
+  state: { type: 'string', value: 'FILE', help: 'fitted state saved by `napood fit` (instead of --fit)' },
+  head: { type: 'string', value: 'FILE', help: 'classifier head (head.weight [K,C], head.bias [K]) when the dumps lack it' },
+  'batch-rows': { type: 'string', value: 'N', help: 'rows per batch (default: about 32 MB of features per batch)' },
+} as const;
+
+export const modelOptions = {
+  model: { type: 'string', value: 'MODEL', help: 'an ONNX image classifier; sets are then images (files, folders, @list.txt), preprocessed NCHW .npy tensors, or dumps made with this model' },
+  'feature-layer': { type: 'string', value: 'NAME', help: 'use this tensor as the feature map instead of the one found before global pooling' },
+  'batch-size': { type: 'string', value: 'N', help: 'images per forward pass (default 32)' },
+  threads: { type: 'string', value: 'N', help: 'onnxruntime intra-op threads (default: onnxruntime\'s choice)' },
+  'input-shape': { type: 'string', value: 'C,H,W', help: 'image size for a model whose input dims are symbolic (default: the size of --size / --preset / --preprocess)' },
+} as const;
+
+/** Options that turn sets into model input (score / eval / fit share them). */
+export const modelSetOptions = {
+  ...modelOptions,
+  classes: { type: 'string', value: 'FILE', help: 'with --model: class names in the model\'s output order, one per line (class folders are mapped through it)' },
+  'channel-mismatch': { type: 'string', value: 'convert|skip|error', help: 'with --model: images whose channel count differs from the model input (default convert, as PIL convert; counted on stderr)' },
+  ...PREPROCESS_OPTIONS,
+} as const;
+
+/** Options of the commands that fit ID statistics on images (score, eval, fit). */
+export const fitSampleOptions = {
+  'fit-sample': { type: 'string', value: 'N', help: 'with --model: fit on a seeded random sample of N of the --fit images (e.g. 10000 of a large training set)' },
+  'sample-seed': { type: 'string', value: 'S', help: 'seed of --fit-sample (default 0)' },
+  'fit-labels': { type: 'string', value: 'Y.npy', help: 'with --model and a preprocessed .npy --fit: its labels (1-D, N; for mahalanobis)' },
+} as const;
+
+/** eval only: labels of a preprocessed .npy --id set (for the ID accuracy). */
+export const idLabelsOption = {
+  'id-labels': { type: 'string', value: 'Y.npy', help: 'with --model and a preprocessed .npy --id: its labels (1-D, N; for the ID accuracy)' },
+} as const;
+
+export const scoreSpec: CommandSpec = {
+  name: 'score',
+  summary: 'score every sample of a feature dump (or images run through an ONNX model) with one method',
+  usage: 'napood score --features DUMP --method SPEC [--fit TRAIN_DUMP | --state FILE] --out FILE.npy|FILE.csv\n       napood score --model MODEL.onnx --features IMAGES|X.npy --method SPEC [--fit IMAGES] [preprocessing] --out FILE.npy|FILE.csv',
+  options: {
+    features: { type: 'string', value: 'DUMP', help: 'feature dump: a .safetensors file or a directory of .npy files (with --model: images, a folder, @list.txt or an NCHW .npy)' },
+    method: { type: 'string', value: 'SPEC', help: 'method with optional parameters, e.g. nap, nap:eps=1,p=2, nap-e:w=0.4, ash-s:p=95 (--methods is the same option)' },
+    methods: { type: 'string', value: 'SPEC', help: 'the same as --method (one method)' },
+    out: { type: 'string', value: 'FILE', help: 'scores: .npy (float64, shape [N]) or .csv (a header, then one row per sample: "score", or "path,score" for images and dumps made from images)' },
+    ...commonOptions,
+    ...modelSetOptions,
+    ...fitSampleOptions,
+  },
+  examples: [
+    'napood score --features test.safetensors --method nap --out nap.npy',
+    'napood score --model resnet18.onnx --preset imagenet --features photos/ --method nap --out nap.csv',
+    'napood score --features test/ --method react:p=90 --fit train/ --out react.csv',
+  ],
+};
+
+export const evalSpec: CommandSpec = {
+  name: 'eval',
+  summary: 'evaluate methods on ID vs OOD sets (dumps, or images with --model) and print the paper\'s table (FPR95, AUROC per OOD set, average)',
+  usage: 'napood eval --id DUMP --ood NAME=DUMP [--ood NAME=DUMP …] --methods SPEC,SPEC,… [--fit TRAIN_DUMP] [--json FILE] [--csv FILE] [--md FILE]\n       napood eval --model MODEL.onnx --id IMAGES --ood NAME=IMAGES […] --methods … [--fit IMAGES] [preprocessing]   (IMAGES: files, a folder, @list.txt, an NCHW .npy, or a dump made with this model)',
+  options: {
+    id: { type: 'string', value: 'DUMP', help: 'in-distribution test features (with --model: images, a folder, @list.txt or an NCHW .npy)' },
+    ood: { type: 'string', multiple: true, value: 'NAME=DUMP', help: 'an OOD set (repeat for each set; with --model: images as for --id, a list file as @list.txt)' },
+    methods: { type: 'string', value: 'LIST', help: 'comma-separated method specs, e.g. nap,energy,nap-e:w=0.4,react:p=90 (default: nap,energy,msp,maxlogit)' },
+    method: { type: 'string', value: 'LIST', help: 'the same as --methods' },
+    json: { type: 'string', value: 'FILE', help: 'write the full report as JSON (- for stdout: the table then goes to stderr)' },
+    csv: { type: 'string', value: 'FILE', help: 'write one row per method and OOD set as CSV' },
+    md: { type: 'string', value: 'FILE', help: 'write the table as Markdown' },
+    bootstrap: { type: 'string', value: 'N', help: 'bootstrap replicates for 95% intervals of FPR95 and AUROC (default 1000; 0 = none; at most 100000)' },
+    seed: { type: 'string', value: 'S', help: 'bootstrap seed (default 0)' },
+    ...commonOptions,
+    ...modelSetOptions,
+    ...fitSampleOptions,
+    ...idLabelsOption,
+  },
+  examples: [
+    'napood eval --model resnet18.onnx --preset imagenet --id val/ --ood textures=dtd/ --fit train/ --methods nap,energy,react,odin',
+    'napood eval --id id.safetensors --ood svhn=svhn.safetensors --ood lsun=lsun.safetensors --methods nap,energy,nap-e:w=0.4',
+    'napood eval --id id/ --ood textures=tex/ --methods react,dice,nap-r --fit train/ --json report.json',
+  ],
+};
+
+export const fitSpec: CommandSpec = {
+  name: 'fit',
+  summary: 'fit the ID statistics of methods once and save them as JSON (reuse with --state)',
+  usage: 'napood fit --fit TRAIN_DUMP --methods SPEC,SPEC,… --out STATE.json\n       napood fit --model MODEL.onnx --fit IMAGES --methods SPEC,SPEC,… [preprocessing] --out STATE.json',
+  options: {
+    fit: commonOptions.fit,
+    methods: { type: 'string', value: 'LIST', help: 'comma-separated method specs to fit' },
+    method: { type: 'string', value: 'LIST', help: 'the same as --methods' },
+    out: { type: 'string', value: 'FILE', help: 'state file (JSON)' },
+    head: commonOptions.head,
+    'batch-rows': commonOptions['batch-rows'],
+    ...modelSetOptions,
+    ...fitSampleOptions,
+  },
+  examples: [
+    'napood fit --fit train.safetensors --methods react,dice,knn:k=50 --out state.json',
+    'napood fit --model resnet18.onnx --preset imagenet --fit train/ --methods react,mahalanobis --out state.json',
+  ],
+};
+
+export const methodsSpec: CommandSpec = {
+  name: 'methods',
+  summary: 'list the scoring methods, what they need and their parameters',
+  usage: 'napood methods [--json]',
+  options: { json: { type: 'boolean', help: 'machine-readable list' } },
+  examples: ['napood methods'],
+};
+
+export const inspectSpec: CommandSpec = {
+  name: 'inspect',
+  summary: 'show what napood finds in an ONNX model: input, feature map before pooling, head, candidate layers',
+  usage: 'napood inspect MODEL [--json] [--feature-layer NAME] [--input-shape C,H,W]',
+  options: {
+    json: { type: 'boolean', help: 'machine-readable report' },
+    'feature-layer': modelOptions['feature-layer'],
+    'input-shape': modelOptions['input-shape'],
+  },
+  examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json'],
+};
+
+export const dumpSpec: CommandSpec = {
+  name: 'dump',
+  summary: 'run an ONNX model over images (or a preprocessed tensor) and write a feature dump (.safetensors)',
+  usage: 'napood dump --model MODEL (--images PATH [--images PATH …] | --input X.npy [--labels Y.npy]) [--layers NAME,…] [preprocessing] --out DUMP.safetensors',
+  options: {
+    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders (a folder per class gives labels) or @list.txt (repeat for more)' },
+    input: { type: 'string', value: 'X.npy', help: 'an already-preprocessed NCHW float32 tensor' },
+    labels: { type: 'string', value: 'Y.npy', help: 'labels for --input (1-D, N)' },
+    layers: { type: 'string', multiple: true, value: 'NAME,…', help: 'more tensors to save (e.g. for multi-layer NAP): names as napood inspect lists them' },
+    out: { type: 'string', value: 'FILE', help: 'the dump to write (.safetensors)' },
+    ...modelSetOptions,
+  },
+  examples: [
+    'napood dump --model resnet18.onnx --preset imagenet --images val/ --out val.safetensors',
+    'napood inspect model.onnx   # lists the layer names, e.g. /layer3/layer3.1/relu_1/Relu_output_0',
+    'napood dump --model model.onnx --input x.npy --layers /layer3/layer3.1/relu_1/Relu_output_0 --out x.safetensors',
+  ],
+};
