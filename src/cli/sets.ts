@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { BatchSource } from '../run/pipeline.js';
 import { looksLikeDump, type Dump } from '../node/io/dump.js';
-import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type PreprocessFlags } from '../images/index.js';
+import { PREPROCESS_OPTIONS, preprocessFromFlags, type Preprocess, type PreprocessFlags } from '../node/images/index.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { Head } from '../types.js';
 import { intOption, listOption, stringOption, type Values } from './args.js';
