@@ -294,7 +294,7 @@ async function napoodChild(a: Args): Promise<Record<string, unknown>> {
     const decoded = await Promise.all(items.map((it) => decodeImage(it.path)));
     out.resample_ms_per_img = await perImage((_, i) => {
       const d = decoded[i]!;
-      return resamplePil(d.pixels, d.width, d.height, d.channels, pp.interpolation, resizeGeometry(d.width, d.height, pp));
+      return resamplePil(d.data, d.width, d.height, d.channels, pp.interpolation, resizeGeometry(d.width, d.height, pp));
     });
     {
       const [h, w] = pp.size;

@@ -3,7 +3,7 @@
  * `napood --help` and `napood methods` load nothing else.
  */
 import type { CommandSpec } from './args.js';
-import { PREPROCESS_OPTIONS } from '../images/preprocess.js';
+import { PREPROCESS_OPTIONS } from '../node/images/preprocess-flags.js';
 
 const commonOptions = {
   fit: { type: 'string', value: 'DUMP', help: 'ID-train features for methods that fit statistics (mahalanobis, react, dice, knn, vim, nap-r, nap-d)' },

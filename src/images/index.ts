@@ -1,12 +1,29 @@
-/** Image input (SPEC §4.2), runtime-neutral: items and formats, preprocessing, pixel kernels. Re-exports only. */
+/**
+ * Image input (SPEC §4.2), runtime-neutral: items and formats, preprocessing settings, the
+ * decoder interface, the per-image pipeline (bytes or decoded pixels to the tensor), batching,
+ * pixel kernels. Re-exports only.
+ */
 export {
   IMAGE_EXTENSIONS, compareCodePoints, hasImageExtension, labelName, sampleItems, sniffFormat,
   type ImageFormat, type ImageItem, type ImageList,
 } from './items.js';
 export {
-  INTERPOLATIONS, PREPROCESS_OPTIONS, PRESETS, SHARP_KERNELS, checkAgainstModel, cmykToRgb, convertChannels, imageShape,
-  normalizeInto, parsePreprocess, preprocessForModel, preprocessFromFlags, readPreprocessFile, resizeGeometry,
-  type ChannelOrder, type Interpolation, type Layout, type Preprocess, type PreprocessFlags, type PreprocessInput,
+  INTERPOLATIONS, PRESETS, SHARP_KERNELS, checkAgainstModel, cmykToRgb, convertChannels, imageShape,
+  normalizeInto, parsePreprocess, parsePreprocessFields, parsePreprocessText, preprocessForModel, resizeGeometry,
+  type ChannelOrder, type Interpolation, type Layout, type Preprocess, type PreprocessInput,
   type Resampler, type ResizeGeometry,
 } from './preprocess.js';
 export { resamplePil, type PilFilter, type ResampleWindow } from './resample.js';
+export {
+  ImageSkip, withPngFastPath,
+  type DecodeRequest, type DecodedImage, type ImageDecoder, type ImageInfo, type ResizeRequest,
+} from './decoder.js';
+export type { Inflate, PngZlib } from './png.js';
+export {
+  DEFAULT_MAX_PIXELS, decodeImageBytes, prepareDecodedImage, prepareImageBytes, prepareImageInput, preprocessImage, readImageInfo,
+  type DecodedPixels, type ImageInput, type ImageTensor, type PrepareImageOptions, type PreparedImage, type PreprocessImageOptions,
+} from './prepare.js';
+export {
+  concatBatches, imageSourceBatches, loadImageSources,
+  type BatchOptions, type ImageBatch, type ImageSource, type LoadStats, type LoadSummary, type SkippedImage,
+} from './batches.js';

@@ -1,5 +1,5 @@
 /**
- * A PNG decoder for the common case, in TypeScript on node:zlib (SPEC §4.2 decoding), giving the
+ * A PNG decoder for the common case, in TypeScript (SPEC §4.2 decoding), giving the
  * same 8-bit pixels as napood's sharp path (libspng, then `removeAlpha()` and
  * `toColourspace('b-w' | 'srgb')`), which are also Pillow's `convert('L' | 'RGB')` pixels:
  *
@@ -20,8 +20,55 @@
  * type. The caller then decodes the file with sharp, which either decodes it (libvips tolerates
  * some damage, e.g. wrong CRCs) or fails with its own message, exactly as before this decoder
  * existed: the fast path never changes which files are skipped or what they decode to.
+ *
+ * Runtime-neutral: the zlib inflate step is injected (`PngZlib`; Node passes zlib.inflateSync,
+ * src/node/images/zlib.ts; a browser may pass a JS inflate such as fflate's). CRC-32 is computed
+ * here unless the caller passes a faster one.
  */
-import * as zlib from 'node:zlib';
+
+/**
+ * Inflates a whole zlib stream (RFC 1950). `maxOutputLength` is the size of the image data: an
+ * inflate may throw past it (its message is reported as `zlib: MESSAGE`). Return the output, or
+ * the output and how many input bytes the stream took (`consumed`: input bytes after the end of
+ * the stream then leave the file to the fallback decoder, as libspng refuses them). The output
+ * is unfiltered in place: return a fresh array.
+ */
+export type Inflate = (stream: Uint8Array, maxOutputLength: number) => Uint8Array | { readonly data: Uint8Array; readonly consumed: number };
+
+/** What decodePng needs from a zlib implementation. */
+export interface PngZlib {
+  readonly inflate: Inflate;
+  /** CRC-32 (ISO 3309) of a byte range; default: a table-driven one in JS. */
+  readonly crc32?: (bytes: Uint8Array) => number;
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 as in PNG chunks (polynomial 0xEDB88320, reflected). */
+export function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  const t = crcTable;
+  let c = ~0;
+  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 255]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
 
 /** The IHDR fields and what the chunks before the first IDAT say. */
 export interface PngHeader {
@@ -122,10 +169,11 @@ export function pngFallbackReason(h: PngHeader): string | undefined {
 
 /**
  * Decode a PNG whose header is `h` (from readPngHeader on the same bytes) to 8-bit pixels, 1
- * channel for grey files, 3 for the others. `{ fallback }` says why the file is left to sharp
- * (unsupported kind, or not a clean file: see the module comment). Never throws on bad input.
+ * channel for grey files, 3 for the others, inflating with `z`. `{ fallback }` says why the file
+ * is left to sharp (unsupported kind, or not a clean file: see the module comment). Never throws
+ * on bad input.
  */
-export function decodePng(b: Uint8Array, h: PngHeader): PngPixels | { fallback: string } {
+export function decodePng(b: Uint8Array, h: PngHeader, z: PngZlib): PngPixels | { fallback: string } {
   const why = pngFallbackReason(h);
   if (why) return { fallback: why };
   const { width, height, bitDepth: depth, colorType } = h;
@@ -136,6 +184,7 @@ export function decodePng(b: Uint8Array, h: PngHeader): PngPixels | { fallback: 
   if (!Number.isSafeInteger(expected) || expected > 0x7fffffff) return { fallback: 'too large for the fast path' };
 
   // Chunks: IHDR first, PLTE before the IDATs, the IDATs consecutive, then IEND.
+  const crc = z.crc32 ?? crc32;
   let pos = 8;
   let plte: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
@@ -147,8 +196,7 @@ export function decodePng(b: Uint8Array, h: PngHeader): PngPixels | { fallback: 
     if (len > 0x7fffffff || pos + 12 + len > b.length) return { fallback: `chunk at byte ${pos} runs past the end of the file` };
     const critical = (b[pos + 4]! & 0x20) === 0;
     if (critical) {
-      const crc = zlib.crc32(b.subarray(pos + 4, pos + 8 + len));
-      if (crc !== u32(b, pos + 8 + len)) return { fallback: `CRC of chunk at byte ${pos} is wrong` };
+      if (crc(b.subarray(pos + 4, pos + 8 + len)) !== u32(b, pos + 8 + len)) return { fallback: `CRC of chunk at byte ${pos} is wrong` };
     }
     const data = b.subarray(pos + 8, pos + 8 + len);
     if (type === IDAT) {
@@ -176,13 +224,13 @@ export function decodePng(b: Uint8Array, h: PngHeader): PngPixels | { fallback: 
 
   let raw: Uint8Array;
   try {
-    const input = idat.length === 1 ? idat[0]! : Buffer.concat(idat);
-    // One output chunk of the expected size (no concatenation); more is an error.
-    const chunkSize = Math.max(64, Math.min(expected, 1 << 22));
-    const r = zlib.inflateSync(input, { maxOutputLength: expected, chunkSize, info: true }) as unknown as { buffer: Buffer; engine: zlib.Inflate };
-    if (r.buffer.length !== expected) return { fallback: `image data ends early (${r.buffer.length} of ${expected} bytes)` };
-    if (r.engine.bytesWritten !== input.length) return { fallback: 'bytes after the end of the zlib stream' };
-    raw = new Uint8Array(r.buffer.buffer, r.buffer.byteOffset, r.buffer.length);
+    const input = idat.length === 1 ? idat[0]! : concatBytes(idat);
+    const r = z.inflate(input, expected);
+    const out = ArrayBuffer.isView(r) ? r : r.data;
+    if (out.length < expected) return { fallback: `image data ends early (${out.length} of ${expected} bytes)` };
+    if (out.length > expected) return { fallback: `image data holds more than the image (${out.length} of ${expected} bytes)` };
+    if (!ArrayBuffer.isView(r) && r.consumed !== input.length) return { fallback: 'bytes after the end of the zlib stream' };
+    raw = out;
   } catch (e) {
     return { fallback: `zlib: ${(e as Error).message}` };
   }

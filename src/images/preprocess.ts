@@ -1,8 +1,9 @@
 /**
  * Image preprocessing as a model expects it (SPEC §4.2): the settings (size, resize then centre
- * crop, mean / std, grayscale or RGB, NCHW or NHWC), their parsing from a JSON object or CLI
- * flags with validation, presets, a default inferred from the model's input shape, and the pure
- * kernels from decoded uint8 pixels to the float32 tensor.
+ * crop, mean / std, grayscale or RGB, NCHW or NHWC), their parsing from a JSON object or text
+ * with validation, presets, a default inferred from the model's input shape, and the pure
+ * kernels from decoded uint8 pixels to the float32 tensor. Runtime-neutral: reading a settings
+ * file and the command-line flags are in src/node/images/preprocess-flags.ts.
  *
  * Conventions follow torchvision on PIL images, the usual training pipeline:
  * - `resize: r` is `transforms.Resize(r)`: the shorter side becomes r, the longer side
@@ -17,7 +18,6 @@
  *   x = fl(fl(u / 255) − mean) / std with mean, std rounded to float32 (`maxValue: 255` skips the
  *   division: x = fl(u − mean) / std, for Caffe-style models).
  */
-import { readFileSync } from 'node:fs';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { PilFilter } from './resample.js';
 
@@ -156,7 +156,7 @@ export function parsePreprocess(input: unknown, where = 'preprocessing', base?: 
   return parseWith(input as Record<string, unknown>, (f) => `${where}: ${f}`, base);
 }
 
-function parseWith(o: Record<string, unknown>, name: FieldName, base: Preprocess | undefined): Preprocess {
+function parseWith(o: Readonly<Record<string, unknown>>, name: FieldName, base: Preprocess | undefined): Preprocess {
   for (const key of Object.keys(o)) {
     if (!KNOWN_FIELDS.includes(key)) fail(name, key, `one of the fields ${KNOWN_FIELDS.join(', ')}`, 'an unknown field');
   }
@@ -262,114 +262,28 @@ export const SHARP_KERNELS: Readonly<Partial<Record<Interpolation, 'nearest' | '
   lanczos: 'lanczos3',
 };
 
-/** Read and parse a JSON settings file (messages name the file and the field). */
-export function readPreprocessFile(file: string, base?: Preprocess): Preprocess {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new NapoodError(file, 'a readable JSON file of preprocessing settings', (e as NodeJS.ErrnoException).code ?? String(e));
-  }
+/**
+ * Parse settings from JSON text (a settings file's contents): `where` names the source in
+ * messages (`prep.json: expected valid JSON, found …`, `prep.json: size: …`). The Node reader
+ * of a file is src/node/images/preprocess-flags.ts `readPreprocessFile`.
+ */
+export function parsePreprocessText(text: string, where = 'preprocessing', base?: Preprocess): Preprocess {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new NapoodError(file, 'valid JSON', (e as Error).message);
+    throw new NapoodError(where, 'valid JSON', (e as Error).message);
   }
-  return parsePreprocess(json, file, base);
+  return parsePreprocess(json, where, base);
 }
 
 /**
- * Command-line flags as typed (keys = CLI option names), e.g. `--size 224 --resize 256
- * --mean 0.485,0.456,0.406`.
+ * Apply fields (the keys of `PreprocessInput`) on top of `base` or of the preset they name, with
+ * messages naming each field through `fieldName` (e.g. `(f) => '--' + f` for command-line
+ * flags). `parsePreprocess` is this with `where: field` names.
  */
-export interface PreprocessFlags {
-  readonly preset?: string;
-  /** A JSON settings file. */
-  readonly preprocess?: string;
-  /** "H" or "HxW". */
-  readonly size?: string;
-  /** A number, or "none" to drop a preset's resize. */
-  readonly resize?: string;
-  readonly mean?: string;
-  readonly std?: string;
-  readonly channels?: string;
-  readonly layout?: string;
-  readonly interpolation?: string;
-  readonly resampler?: string;
-  readonly 'max-value'?: string;
-}
-
-/** Option specs for the CLI (same shape as cli/args.ts `OptionSpec`; keys are the flag names). */
-export const PREPROCESS_OPTIONS = {
-  preset: { type: 'string', value: 'NAME', help: `preprocessing preset: ${Object.keys(PRESETS).join(', ')}` },
-  preprocess: { type: 'string', value: 'FILE', help: 'preprocessing settings as JSON (fields: preset, size, resize, mean, std, channels, channelOrder, layout, interpolation, resampler, maxValue)' },
-  size: { type: 'string', value: 'H[xW]', help: 'output size (default: the model input)' },
-  resize: { type: 'string', value: 'N', help: 'resize the shorter side to N, then centre-crop to --size (torchvision Resize(N) + CenterCrop)' },
-  mean: { type: 'string', value: 'M[,M,M]', help: 'per-channel mean of values in [0, 1] (default 0)' },
-  std: { type: 'string', value: 'S[,S,S]', help: 'per-channel std (default 1)' },
-  channels: { type: 'string', value: 'gray|rgb|bgr', help: 'colour of the model input (default: the model input)' },
-  layout: { type: 'string', value: 'nchw|nhwc', help: 'tensor layout (default: the model input\'s; given, it must agree with it)' },
-  interpolation: { type: 'string', value: 'NAME', help: `resize filter: ${INTERPOLATIONS.join(', ')} (default bilinear, as torchvision)` },
-  resampler: { type: 'string', value: 'pil|sharp', help: 'pil: the exact pixels of Pillow/torchvision (default); sharp: libvips, faster, approximate' },
-  'max-value': { type: 'string', value: '1|255', help: 'scale pixels to [0, 1] (default, torchvision ToTensor) or [0, 255] before mean/std' },
-} as const;
-
-const FLAG_OF: Readonly<Record<string, string>> = { maxValue: '--max-value', channelOrder: '--channels' };
-const flagName: FieldName = (f) => FLAG_OF[f] ?? `--${f}`;
-
-function flagNumber(flag: string, v: string, integer: boolean): number {
-  const t = v.trim();
-  const n = Number(t);
-  if (t === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new NapoodError(flag, integer ? 'an integer' : 'a number', describe(v));
-  }
-  return n;
-}
-
-/**
- * Settings from CLI flags. Start from `--preset`, else `--preprocess FILE`, else the model's
- * input shape (`modelInput` = [C, H, W], see `preprocessForModel`); then each flag overrides its
- * field. With a model input ([C, H, W] and the model's layout) the result is checked against it;
- * the layout is the model's (a preset's or a settings file's is replaced), and `--layout`, when
- * given, must agree with it.
- */
-export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonly number[], modelLayout: Layout = 'nchw'): Preprocess {
-  if (flags.preset !== undefined && flags.preprocess !== undefined) {
-    throw new NapoodError('--preset', 'either --preset or --preprocess, not both', `--preset ${flags.preset} and --preprocess ${flags.preprocess}`);
-  }
-  let base: Preprocess | undefined;
-  if (flags.preset !== undefined) {
-    base = Object.hasOwn(PRESETS, flags.preset) ? PRESETS[flags.preset] : undefined;
-    if (!base) throw new NapoodError('--preset', `one of ${Object.keys(PRESETS).join(', ')}`, describe(flags.preset));
-  } else if (flags.preprocess !== undefined) {
-    base = readPreprocessFile(flags.preprocess);
-  } else if (modelInput) {
-    base = preprocessForModel(modelInput, 'model input', modelLayout);
-  }
-  const o: Record<string, unknown> = {};
-  if (flags.size !== undefined) o.size = flags.size.split(/[x×,]/).map((p) => flagNumber('--size', p, true));
-  if (flags.resize !== undefined) o.resize = flags.resize.trim() === 'none' ? null : flagNumber('--resize', flags.resize, true);
-  if (flags.mean !== undefined) o.mean = flags.mean.split(',').map((p) => flagNumber('--mean', p, false));
-  if (flags.std !== undefined) o.std = flags.std.split(',').map((p) => flagNumber('--std', p, false));
-  if (flags.channels !== undefined) {
-    const c = flags.channels.trim().toLowerCase();
-    o.channels = c === '1' ? 1 : c === '3' ? 3 : c;
-  }
-  if (flags.layout !== undefined) o.layout = flags.layout.trim().toLowerCase();
-  if (flags.interpolation !== undefined) o.interpolation = flags.interpolation.trim().toLowerCase();
-  if (flags.resampler !== undefined) o.resampler = flags.resampler.trim().toLowerCase();
-  if (flags['max-value'] !== undefined) o.maxValue = flagNumber('--max-value', flags['max-value'], false);
-  let pp = parseWith(o, flagName, base);
-  if (modelInput) {
-    if (flags.layout !== undefined && pp.layout !== modelLayout) {
-      throw new NapoodError('--layout', `${modelLayout} (the model's input is ${modelLayout === 'nchw' ? 'channels first, [N, C, H, W]' : 'channels last, [N, H, W, C]'})`, pp.layout);
-    }
-    if (pp.layout !== modelLayout) pp = { ...pp, layout: modelLayout };
-    const [c, h, w] = modelInput;
-    checkAgainstModel(pp, pp.layout === 'nchw' ? modelInput : [h!, w!, c!], 'preprocessing (--size, --channels)');
-  }
-  return pp;
+export function parsePreprocessFields(fields: Readonly<Record<string, unknown>>, fieldName: (field: string) => string, base?: Preprocess): Preprocess {
+  return parseWith(fields, fieldName, base);
 }
 
 // ---------------------------------------------------------------------------------------------

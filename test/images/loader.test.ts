@@ -79,7 +79,7 @@ test('JPEG, WebP, CMYK JPEG and 16-bit PNG decode to the same RGB pixels as Pill
     const d = await decodeImage(img(file));
     const expected = ref(refFile);
     assert.deepEqual([d.height, d.width, d.channels], expected.shape, file);
-    assert.equal(diff(d.pixels, expected.data).count, 0, file);
+    assert.equal(diff(d.data, expected.data).count, 0, file);
   }
   // The sharp resampler goes through the same CMYK conversion.
   const pp = parsePreprocess({ size: [16, 20], channels: 'rgb', resampler: 'sharp' });
@@ -89,9 +89,9 @@ test('JPEG, WebP, CMYK JPEG and 16-bit PNG decode to the same RGB pixels as Pill
 
 test('decodeImage: grayscale stays 1 channel, RGBA and palette become 3 (alpha dropped)', async () => {
   const gray = await decodeImage(img('tree/dog/d1.png'));
-  assert.deepEqual([gray.width, gray.height, gray.channels, gray.format, gray.pixels.length], [20, 16, 1, 'png', 320]);
+  assert.deepEqual([gray.width, gray.height, gray.channels, gray.format, gray.data.length], [20, 16, 1, 'png', 320]);
   const rgba = await decodeImage(img('tree/dog/d2.png'));
-  assert.deepEqual([rgba.channels, rgba.pixels.length], [3, 960]);
+  assert.deepEqual([rgba.channels, rgba.data.length], [3, 960]);
   const pal = await decodeImage(img('tree/dog/d3.PNG'));
   assert.equal(pal.channels, 3);
   const webp = await decodeImage(img('tree/cat/more/c3.webp'));
@@ -122,7 +122,7 @@ test('channels: a grayscale file in an RGB model has three equal channels; an RG
   assert.equal(g.summary.converted, 1);
   const gray = parsePreprocess({ size: [16, 20], channels: 'gray' });
   const c = await loadImages([{ path: img('tree/cat/c1.png'), label: -1 }], gray);
-  const px = (await decodeImage(img('tree/cat/c1.png'))).pixels;
+  const px = (await decodeImage(img('tree/cat/c1.png'))).data;
   for (let i = 0; i < hw; i++) {
     const l = (px[3 * i]! * 19595 + px[3 * i + 1]! * 38470 + px[3 * i + 2]! * 7471 + 0x8000) >>> 16;
     assert.equal(c.data[i], Math.fround(l / 255));

@@ -13,6 +13,7 @@ import { decodeImage, ImageSkip, loadImages, prepareImage } from '../../src/node
 import { parsePreprocess } from '../../src/images/preprocess.js';
 import { img, tempDir } from './helpers.js';
 import { readNpy } from '../../src/node/io/npy.js';
+import { nodeZlib } from '../../src/node/images/zlib.js';
 
 const DIR = img('png');
 
@@ -57,7 +58,7 @@ for (const name of names) {
   test(`${name}: ${e.note}`, async () => {
     const buf = fs.readFileSync(path.join(DIR, name));
     const h = readPngHeader(buf);
-    const fast = h ? decodePng(buf, h) : { fallback: 'no header' };
+    const fast = h ? decodePng(buf, h, nodeZlib) : { fallback: 'no header' };
     if (e.path === 'fast') {
       assert.ok(!('fallback' in fast), `png.ts left it to sharp: ${'fallback' in fast ? fast.fallback : ''}`);
     } else {
@@ -92,7 +93,7 @@ for (const name of names) {
         const want = failOn === 'warning' ? sharpPx : await viaSharp(buf, d.channels === 1, 'error');
         assert.ok(want, `decoded, but sharp skips it (failOn ${failOn})`);
         assert.deepEqual([d.height, d.width, d.channels], [want.height, want.width, want.channels]);
-        assert.ok(Buffer.from(d.pixels).equals(Buffer.from(want.data)), `decodeImage differs from sharp (failOn ${failOn})`);
+        assert.ok(Buffer.from(d.data).equals(Buffer.from(want.data)), `decodeImage differs from sharp (failOn ${failOn})`);
       } catch (err) {
         if (!(err instanceof ImageSkip)) throw err;
         assert.equal(e.sharp, 'skip', `skipped: ${err.message}`);
@@ -106,14 +107,14 @@ test('the other PNG fixtures (tree/, extra/rgb16.png, resample_src.png): png.ts 
   for (const file of ['tree/cat/c1.png', 'tree/dog/d1.png', 'tree/dog/d2.png', 'tree/dog/d3.PNG', 'extra/rgb16.png', 'refs/resample_src.png']) {
     const buf = fs.readFileSync(img(file));
     const h = readPngHeader(buf)!;
-    const fast = decodePng(buf, h);
+    const fast = decodePng(buf, h, nodeZlib);
     assert.ok(!('fallback' in fast), file);
     const s = await viaSharp(buf, h.grey);
     assert.ok(Buffer.from(fast.data).equals(Buffer.from(s.data)), file);
   }
   // rgb16.png: the high byte, as Pillow (refs/pixels_rgb16_png.npy).
   const buf = fs.readFileSync(img('extra/rgb16.png'));
-  const fast = decodePng(buf, readPngHeader(buf)!) as { data: Uint8Array };
+  const fast = decodePng(buf, readPngHeader(buf)!, nodeZlib) as { data: Uint8Array };
   assert.deepEqual([...fast.data], [...readNpy(img('refs/pixels_rgb16_png.npy')).data]);
 });
 
@@ -122,7 +123,7 @@ test('fallback reasons name what png.ts leaves to sharp', () => {
     const buf = fs.readFileSync(path.join(DIR, name));
     const h = readPngHeader(buf);
     assert.ok(h, name);
-    const r = decodePng(buf, h);
+    const r = decodePng(buf, h, nodeZlib);
     return 'fallback' in r ? r.fallback : 'decoded';
   };
   assert.equal(reason('rgb8_adam7.png'), 'interlaced');

@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../src/errors.js';
 import {
-  PRESETS, checkAgainstModel, convertChannels, imageShape, normalizeInto, parsePreprocess, preprocessForModel,
-  preprocessFromFlags, readPreprocessFile, resizeGeometry, type Preprocess,
+  PRESETS, checkAgainstModel, convertChannels, imageShape, normalizeInto, parsePreprocess, parsePreprocessText, preprocessForModel,
+  resizeGeometry, type Preprocess,
 } from '../../src/images/preprocess.js';
+import { preprocessFromFlags, readPreprocessFile } from '../../src/node/images/preprocess-flags.js';
 import { tempDir } from './helpers.js';
 
 function napoodError(fn: () => unknown, message: string | RegExp): void {
@@ -92,6 +93,14 @@ test('readPreprocessFile names the file for unreadable or invalid JSON and for b
   } finally {
     t.cleanup();
   }
+});
+
+test('parsePreprocessText: JSON text (a settings file read by any runtime), named in messages', () => {
+  const p = parsePreprocessText('{ "preset": "cifar", "layout": "nhwc" }', 'prep.json');
+  assert.deepEqual([p.size, p.layout, p.channels], [[32, 32], 'nhwc', 3]);
+  napoodError(() => parsePreprocessText('{ "size": 3,', 'prep.json'), /^prep\.json: expected valid JSON, found /);
+  napoodError(() => parsePreprocessText('{ "size": 3, "channels": 2 }', 'prep.json'), 'prep.json: channels: expected 1, 3, "gray", "rgb" or "bgr", found 2');
+  napoodError(() => parsePreprocessText('[1]'), 'preprocessing: expected a JSON object of preprocessing settings, found [1]');
 });
 
 test('preprocessForModel: size and channels from [C, H, W], mean 0, std 1; other channel counts refused', () => {

@@ -16,11 +16,11 @@ test('resamplePil equals Pillow Image.resize exactly for every filter, up and do
   assert.equal(src.width, 13);
   assert.equal(src.height, 11);
   assert.equal(src.channels, 3);
-  const gray = convertChannels(src.pixels, 13 * 11, 3, 1);
+  const gray = convertChannels(src.data, 13 * 11, 3, 1);
   assert.equal(cases.length, 48);
   for (const c of cases) {
     const ch = c.gray ? 1 : 3;
-    const out = resamplePil(c.gray ? gray : src.pixels, 13, 11, ch, c.filter, { resizeW: c.w, resizeH: c.h });
+    const out = resamplePil(c.gray ? gray : src.data, 13, 11, ch, c.filter, { resizeW: c.w, resizeH: c.h });
     const expected = golden.subarray(c.offset, c.offset + c.w * c.h * ch);
     const d = diff(out, expected);
     assert.equal(d.count, 0, `${c.filter} ${c.w}x${c.h}${c.gray ? ' L' : ''}: ${d.count} pixels differ (max ${d.max})`);
