@@ -1,11 +1,14 @@
 /**
- * napood's public API: re-exports only. Types in types.ts, methods in methods/ (one file each,
- * one registry), the pipeline in core/, metrics in metrics/, dump I/O in io/, ONNX models in onnx/,
- * images in images/.
+ * napood's public API, runtime-neutral (no Node builtins, no native modules: it bundles for the
+ * browser; test/bundle checks it): types, methods (one file each, one registry), metrics, the
+ * fit/score pipeline, ONNX graph analysis, image preprocessing and the decoder interface, the
+ * application layer (evaluation reports, state files, the high-level OodModel). Node's files,
+ * sharp, onnxruntime-node and dumps are in `napood/node` (src/node/index.ts). Re-exports only.
  */
 export type {
-  FeatureBatch, FeatureMap, LinearHead, Head, Need, ParamSpec, Params, Diagnostics, ScoreContext, Fitter, MethodDefinition, ModelAccess,
+  BatchField, FeatureBatch, FeatureMap, LinearHead, Head, Need, ParamSpec, Params, Diagnostics, ScoreContext, Fitter, MethodDefinition, ModelAccess, NapoodEvents, Layout,
 } from './types.js';
+export { BATCH_FIELDS, DUMP_TENSORS } from './types.js';
 export { NapoodError } from './errors.js';
 export { VERSION } from './version.js';
 
@@ -16,20 +19,23 @@ export { geometricBlend } from './methods/napx.js';
 export { ashKernel } from './methods/ash.js';
 export { scaleKernel } from './methods/scale.js';
 export { linearHead, linearForward, logSumExpRows, maxSoftmaxRows } from './methods/common.js';
+export { roundHalfEven } from './math/rounding.js';
+export { spatialMean } from './math/spatial.js';
 
 export { parseMethodSpec, parseMethodList, type MethodSpec } from './run/spec.js';
-export { fitMethods, scoreSource, type BatchSource, type Field, type FittedMethod, type MethodResult, type ScoreRun } from './run/pipeline.js';
+export { checkSources, fitMethods, scoreSource, type BatchSource, type Field, type FittedMethod, type MethodResult, type ScoreRun } from './run/pipeline.js';
 export { encodeState, decodeState } from './run/state.js';
 
 export * from './metrics/index.js';
-
-export { openDump, loadHead, type Dump, type DumpField } from './node/io/dump.js';
-export { readNpy, writeNpy } from './node/io/npy.js';
-export { writeFileAtomic } from './node/io/atomic.js';
-
-// ONNX models (onnxruntime-node, CPU) and images (sharp).
-export { loadOnnxModel, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from './onnx/adapter.js';
-export { analyseGraph, type GraphAnalysis } from './onnx/graph.js';
-export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from './onnx/odin.js';
-export { buildGradientModel, type GradientModel } from './onnx/backward.js';
 export * from './images/index.js';
+
+export { analyseGraph, type GraphAnalysis } from './onnx/graph.js';
+
+export { OodModel, resolvePreprocess, type DataSet, type ImageEntry, type OodModelOptions, type Scores } from './app/api.js';
+export { evaluate, buildReport, setMetrics, averageMetrics, nonFiniteOf, type EvalSet, type EvaluateOptions, type Evaluation } from './app/evaluate.js';
+export { csvTable, markdownTable, textTable, type EvalReport, type MethodReport, type SetMetrics, type NonFiniteScores } from './app/report.js';
+export { fitOrLoad, type FitOptions } from './app/fit.js';
+export { parseStateFile, stateFileText, STATE_FILE_VERSION } from './app/state-file.js';
+export { checkCompatible, checkDumpMatchesModel, checkFitScale, headDifference, NormMeter } from './app/checks.js';
+export { arraySource, modelSource, type InputBatch, type ModelBatch, type ModelSource } from './app/model-source.js';
+export { inspectReport, inspectText } from './app/inspect.js';

@@ -1,0 +1,106 @@
+/**
+ * The high-level API in Node: `openModel(path or bytes)` gives an OodModel (src/app/api.ts)
+ * whose sets may also be paths — image files, folders (a folder per class gives labels), @lists,
+ * a preprocessed .npy tensor, or a feature dump made with the model — and whose state can be saved
+ * to and loaded from files.
+ *
+ *   import { openModel } from 'napood/node';
+ *   const od = await openModel('model.onnx', { preprocess: 'cifar' });
+ *   await od.fit('nap,energy,react', 'train/');
+ *   const { scores, names } = await od.score('photos/');
+ *   const report = await od.evaluate('val/', { textures: 'dtd/' });
+ *   await od.saveState('state.json');
+ */
+import { readFileSync } from 'node:fs';
+import { NapoodError, describe } from '../errors.js';
+import { OodModel, type DataSet, type ImageEntry, type OodModelOptions, type Scores } from '../app/api.js';
+import type { EvalReport } from '../app/report.js';
+import { loadOnnxModel, type OnnxLoadOptions } from '../onnx/adapter.js';
+import type { BatchSource } from '../run/pipeline.js';
+import { nodeImageDecoder } from './images/loader.js';
+import { writeOutputs } from './outputs.js';
+import { RunSets, type SetRole } from './sets.js';
+
+/** A data set in Node: a path (images, folder, @list, .npy, dump), several paths, or what OodModel takes. */
+export type NodeDataSet = string | readonly string[] | DataSet;
+
+export interface OpenModelOptions extends OodModelOptions, Pick<OnnxLoadOptions, 'featureLayer' | 'extraOutputs' | 'inputShape'> {
+  /** Class names in the model's output order (class folders are mapped through them). */
+  readonly classes?: readonly string[];
+}
+
+function isPaths(set: NodeDataSet): set is string | readonly string[] {
+  return typeof set === 'string' || (Array.isArray(set) && set.length > 0 && set.every((s) => typeof s === 'string'));
+}
+
+export class NodeOodModel extends OodModel {
+  private readonly sets: RunSets;
+
+  constructor(classifier: OodModel['classifier'], private readonly nodeOptions: OpenModelOptions) {
+    super(classifier, { decoder: nodeImageDecoder(), ...nodeOptions });
+    this.sets = new RunSets({
+      model: classifier,
+      preprocess: () => this.preprocess,
+      normalisationGiven: true,
+      threads: nodeOptions.threads,
+      classes: nodeOptions.classes,
+      batchSize: nodeOptions.batchSize,
+      events: nodeOptions.events,
+    });
+  }
+
+  private async resolve(set: NodeDataSet, argument: string, role: SetRole): Promise<DataSet> {
+    if (!isPaths(set)) return set as DataSet;
+    const paths = typeof set === 'string' ? [set] : set;
+    if (paths.length === 1) return this.sets.open(paths[0]!, argument, role);
+    return this.sets.openModelInput(paths, argument, role);
+  }
+
+  override async fit(methods: string | readonly string[], train?: NodeDataSet): Promise<this> {
+    return super.fit(methods, train === undefined ? undefined : await this.resolve(train, 'train', 'train'));
+  }
+
+  override async score(set: NodeDataSet | ImageEntry): Promise<Scores> {
+    return super.score(isPaths(set as NodeDataSet) ? await this.resolve(set as NodeDataSet, 'images', 'features') : set as DataSet);
+  }
+
+  override async evaluate(id: NodeDataSet, oods: Readonly<Record<string, NodeDataSet>>, opts: Parameters<OodModel['evaluate']>[2] = {}): Promise<EvalReport> {
+    const idSet = await this.resolve(id, 'id', 'id');
+    const resolved: Record<string, DataSet> = {};
+    for (const [name, set] of Object.entries(oods)) resolved[name] = await this.resolve(set, name, 'ood');
+    return super.evaluate(idSet, resolved, opts);
+  }
+
+  /** Save the fitted state (JSON, as `napood fit --out`); written whole or not at all. */
+  async saveState(path: string): Promise<void> {
+    writeOutputs([{ flag: 'state', path, data: new TextEncoder().encode(this.stateText()) }]);
+  }
+
+  /** Load a state file (`napood fit --out`, saveState). */
+  loadStateFile(path: string, methods?: string | readonly string[]): this {
+    let text: string;
+    try { text = readFileSync(path, 'utf8'); } catch (e) { throw new NapoodError('state', 'a readable state file', `${describe(path)} (${(e as NodeJS.ErrnoException).code ?? e})`); }
+    return this.loadState(text, methods, path);
+  }
+
+  /** A batch source from a path (for users who build their own runs). */
+  async open(path: string, role: SetRole = 'features'): Promise<BatchSource> {
+    return this.sets.open(path, role, role);
+  }
+
+  override async release(): Promise<void> {
+    try { await this.sets.close(); } finally { await super.release(); }
+  }
+}
+
+/** Open an ONNX classifier (a path, or the file's bytes) with its preprocessing. */
+export async function openModel(model: string | Uint8Array, opts: OpenModelOptions = {}): Promise<NodeOodModel> {
+  if (typeof model !== 'string') throw new NapoodError('model', 'a path (bytes land with the injected runtime)', 'bytes');
+  const classifier = await loadOnnxModel(model, { featureLayer: opts.featureLayer, extraOutputs: opts.extraOutputs, inputShape: opts.inputShape, threads: opts.threads });
+  try {
+    return new NodeOodModel(classifier, opts);
+  } catch (e) {
+    await classifier.release();
+    throw e;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * `napood/node`: everything of `napood` plus what needs Node — files (npy, safetensors, streamed
+ * dumps, atomic writes), image files and folders with the sharp decoder, onnxruntime-node, the
+ * path-taking high-level API. Re-exports only.
+ */
+export * from '../index.js';
+export {
+  type Dump, type DumpBatch, type DumpField, type BatchOptions as DumpBatchOptions, type OpenDumpOptions, type TensorDescriptor, DEFAULT_BATCH_BYTES, openDump, loadHead, looksLikeDump,
+  type NpyDescriptor, type NpyArray, type NpyStreamWriter, readNpyHeader, readNpy, writeNpy, openNpyWriter, npyTensor, parseDescr,
+  type SafetensorsHeader, type SafetensorsTensor, type SafetensorsDType, type SafetensorsInput, type SafetensorsData, readSafetensorsHeader, readSafetensors, writeSafetensors,
+  type AtomicWriter, writeFileAtomic, openAtomicWriter,
+  type StoredTensor, TensorReader, readTensorFloat32, elementCount,
+  type DType, dtypeSize, float16ToNumber, halfBitsToFloatBits, firstNonFinite,
+} from './io/index.js';
+export * from './images/index.js';
+export { openModel, NodeOodModel, type NodeDataSet, type OpenModelOptions } from './api.js';
+export { RunSets, type RunSetsOptions, type RunSource, type SetRole } from './sets.js';
+export { openDumpSource, resolveHead, headFrom, inputArraySource, imageSetSource, replayableSource, type DumpSource, type ImageSetOptions } from './sources.js';
+export { checkOutputs, writeOutputs, type OutputPath } from './outputs.js';
+// ONNX models through onnxruntime-node and ODIN's gradient models.
+export { loadOnnxModel, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from '../onnx/adapter.js';
+export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from '../onnx/odin.js';
+export { buildGradientModel, type GradientModel } from '../onnx/backward.js';
