@@ -27,9 +27,13 @@ export { openDump, loadHead, type Dump, type DumpField } from './node/io/dump.js
 export { readNpy, writeNpy } from './node/io/npy.js';
 export { writeFileAtomic } from './node/io/atomic.js';
 
-// ONNX models (onnxruntime-node, CPU) and images (sharp).
-export { loadOnnxModel, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from './onnx/adapter.js';
+// ONNX models (the runtime is injected: onnx/runtime.ts) and images (sharp).
+export type { OnnxClassifier, OnnxLoadOptions, OnnxModelInfo, OnnxRunResult } from './onnx/adapter.js';
+export type { OnnxRuntime } from './onnx/runtime.js';
+export { loadOnnxModel, nodeRuntime, type NodeOnnxLoadOptions } from './node/onnx.js'; // node
 export { analyseGraph, type GraphAnalysis } from './onnx/graph.js';
-export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from './onnx/odin.js';
-export { buildGradientModel, type GradientModel } from './onnx/backward.js';
+export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from './app/model-access.js';
+export { odinDetails, odinLogitGradient, odinPerturb, type OdinDetails } from './methods/odin.js';
+export { buildGradientModel, GRADIENT_OPS, type GradientModel, type GradientModelOptions } from './onnx/grad/index.js';
+export { onnxModelAccess, type OnnxModelAccess } from './onnx/grad/access.js';
 export * from './images/index.js';

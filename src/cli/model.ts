@@ -14,7 +14,8 @@ import { readNpyHeader, npyTensor } from '../node/io/npy.js';
 import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
 import { TensorReader, rowElements } from '../node/io/tensor.js';
 import { expandImageInputs, imageBatches, sampleItems, type ImageList, type LoadStats, type Preprocess } from '../node/images/index.js';
-import { loadOnnxModel, type OnnxClassifier } from '../onnx/adapter.js';
+import type { OnnxClassifier } from '../onnx/adapter.js';
+import { loadOnnxModel } from '../node/onnx.js';
 
 import type { FeatureBatch, ModelAccess } from '../types.js';
 
