@@ -59,7 +59,8 @@ import { readImageHeader } from '../src/images/header.js';
 import { sniffFormat } from '../src/node/images/sources.js';
 import { decodeImage, expandImageInputs, imageBatches, loadImages, normalizeInto, PRESETS, resamplePil, resizeGeometry, type Preprocess } from '../src/node/images/index.js';
 import { METHODS } from '../src/methods/registry.js';
-import { loadOnnxModel, type OnnxRunResult } from '../src/onnx/adapter.js';
+import type { OnnxRunResult } from '../src/onnx/adapter.js';
+import { loadOnnxModel } from '../src/node/onnx.js';
 import type { Diagnostics, MethodDefinition, Params } from '../src/types.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -32,7 +32,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { expandImageInputs, imageBatches, loadImages, normalizeInto, PRESETS, type Preprocess } from '../src/node/images/index.js';
 import { METHODS } from '../src/methods/registry.js';
-import { loadOnnxModel } from '../src/onnx/adapter.js';
+import { loadOnnxModel } from '../src/node/onnx.js';
 import type { Diagnostics } from '../src/types.js';
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;

@@ -27,6 +27,14 @@ export { checkSources, fitMethods, scoreSource, type BatchSource, type Field, ty
 export { encodeState, decodeState } from './run/state.js';
 
 export * from './metrics/index.js';
+
+// ONNX models: the runtime is injected (onnx/runtime.ts); napood/node provides onnxruntime-node.
+export { loadOnnxModel as loadOnnxModelBytes, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from './onnx/adapter.js';
+export type { OnnxRuntime } from './onnx/runtime.js';
+export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from './app/model-access.js';
+export { odinDetails, odinLogitGradient, odinPerturb, type OdinDetails } from './methods/odin.js';
+export { buildGradientModel, GRADIENT_OPS, type GradientModel, type GradientModelOptions } from './onnx/grad/index.js';
+export { onnxModelAccess, type OnnxModelAccess } from './onnx/grad/access.js';
 export * from './images/index.js';
 
 export { analyseGraph, type GraphAnalysis } from './onnx/graph.js';

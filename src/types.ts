@@ -34,7 +34,7 @@ export interface FeatureBatch {
   readonly logits?: { readonly data: Float32Array; readonly k: number };
   /** Class labels, N (−1 where unknown). */
   readonly labels?: Int32Array;
-  /** The preprocessed model input, NCHW (only when batches come from a model; ODIN perturbs it). */
+  /** The preprocessed model input, in the model's layout (only when batches come from a model; ODIN perturbs it). */
   readonly input?: Float32Array;
   /**
    * Feature maps of other named layers from the same forward pass (or dump), by tensor name
@@ -86,15 +86,28 @@ export type Params = Readonly<Record<string, number>>;
 export type Diagnostics = Record<string, number>;
 
 /**
- * What a model-backed source offers methods beyond the batch: runs that need the model itself
- * (ODIN's input gradient). Implemented by the ONNX adapter; absent on feature dumps.
+ * The model behind a model-backed source, for methods that run it themselves (ODIN's input
+ * perturbation): forward runs on any input, and the input gradient of any scalar loss L of the
+ * logits, given as its gradient dL/df. Implemented over ONNX models (onnx/grad/access.ts);
+ * absent on feature dumps. Inputs are float32 in the model's layout, n rows of `inputDims`.
  */
 export interface ModelAccess {
+  /** Axis order of the input (batch.input): the channel is axis 1 ('nchw') or the last axis ('nhwc'). */
+  readonly layout: Layout;
+  /** Dims of one input as the model takes it: [C, H, W], or [H, W, C] for 'nhwc'. */
+  readonly inputDims: readonly number[];
+  /** K, the length of a row of logits. */
+  readonly numClasses: number;
+  /** The normalisation std of each input channel, when known (input perturbations in pixel units divide by it). */
+  readonly inputStd?: readonly number[];
+  /** The logits f(x), N×K. */
+  forward(input: Float32Array, n: number): Promise<Float32Array>;
   /**
-   * ODIN scores of n preprocessed inputs (batch.input): max softmax(f(x′)/T) with x′ the input
-   * perturbed by η against the gradient of the temperature-scaled cross-entropy.
+   * (∂f/∂x)ᵀ · seed: the gradient ∂L/∂x of a scalar loss L(f(x)) from seed = ∂L/∂f (N×K, one
+   * row per input), in the input's layout. One run of the model's gradient graph (which
+   * recomputes f(x)); the seed is usually computed from logits the caller already has.
    */
-  odinScores(input: Float32Array, n: number, temperature: number, noise: number): Promise<Float64Array>;
+  inputGradient(input: Float32Array, n: number, seed: Float32Array): Promise<Float32Array>;
 }
 
 /** Everything a method's `score` sees apart from the batch. */

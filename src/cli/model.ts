@@ -1,6 +1,6 @@
 /** ONNX models in the CLI: loading with the user's layer choices (option names shown as the CLI's flags), --input-shape. */
 import { NapoodError, describe } from '../errors.js';
-import { loadOnnxModel, type OnnxClassifier } from '../onnx/adapter.js';
+import type { OnnxClassifier } from '../onnx/adapter.js';
 
 export interface ModelChoices {
   readonly featureLayer?: string;
@@ -17,6 +17,8 @@ const CLI_OPTION: Readonly<Record<string, string>> = { featureLayer: '--feature-
 
 export async function openModel(path: string, choices: ModelChoices = {}): Promise<OnnxClassifier> {
   try {
+    // onnxruntime-node is loaded only by commands that open a model.
+    const { loadOnnxModel } = await import('../node/onnx.js');
     return await loadOnnxModel(path, {
       featureLayer: choices.featureLayer, extraOutputs: choices.layers, threads: choices.threads,
       inputShape: choices.inputShape, defaultInputShape: choices.defaultInputShape,

@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { NapoodError, describe } from '../errors.js';
 import { OodModel, type DataSet, type ImageEntry, type OodModelOptions, type Scores } from '../app/api.js';
 import type { EvalReport } from '../app/report.js';
-import { loadOnnxModel, type OnnxLoadOptions } from '../onnx/adapter.js';
+import type { OnnxLoadOptions } from '../onnx/adapter.js';
+import { loadOnnxModel } from './onnx.js';
 import type { BatchSource } from '../run/pipeline.js';
 import { nodeImageDecoder } from './images/loader.js';
 import { writeOutputs } from './outputs.js';
@@ -95,7 +96,6 @@ export class NodeOodModel extends OodModel {
 
 /** Open an ONNX classifier (a path, or the file's bytes) with its preprocessing. */
 export async function openModel(model: string | Uint8Array, opts: OpenModelOptions = {}): Promise<NodeOodModel> {
-  if (typeof model !== 'string') throw new NapoodError('model', 'a path (bytes land with the injected runtime)', 'bytes');
   const classifier = await loadOnnxModel(model, { featureLayer: opts.featureLayer, extraOutputs: opts.extraOutputs, inputShape: opts.inputShape, threads: opts.threads });
   try {
     return new NodeOodModel(classifier, opts);

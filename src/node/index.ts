@@ -17,7 +17,5 @@ export { openModel, NodeOodModel, type NodeDataSet, type OpenModelOptions } from
 export { RunSets, type RunSetsOptions, type RunSource, type SetRole } from './sets.js';
 export { openDumpSource, resolveHead, headFrom, inputArraySource, imageSetSource, replayableSource, type DumpSource, type ImageSetOptions } from './sources.js';
 export { checkOutputs, writeOutputs, type OutputPath } from './outputs.js';
-// ONNX models through onnxruntime-node and ODIN's gradient models.
-export { loadOnnxModel, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from '../onnx/adapter.js';
-export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from '../onnx/odin.js';
-export { buildGradientModel, type GradientModel } from '../onnx/backward.js';
+// ONNX models through onnxruntime-node (path or bytes).
+export { loadOnnxModel, nodeRuntime, type NodeOnnxLoadOptions } from './onnx.js';

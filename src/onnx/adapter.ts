@@ -1,5 +1,5 @@
 /**
- * ONNX model adapter on onnxruntime-node (CPU): loads an image classifier, exposes the feature map
+ * ONNX model adapter on an injected onnxruntime (runtime.ts; CPU): loads an image classifier, exposes the feature map
  * before global pooling, the pooled feature z and the logits of each batch (a FeatureBatch), and
  * the classifier head (SPEC §4.1).
  *
@@ -10,15 +10,14 @@
  * runs as a sub-model of its own (graph.ts `headSubModel`), so ReAct / ASH / DICE / ViM can feed
  * it modified pooled features.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { NapoodError, describe, shapeString } from '../errors.js';
 import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
 import { linearHead } from '../methods/common.js';
 import { fixedBatchOf, runRows, type RunOutput } from './batching.js';
 import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
-import { ProtoDecodeError, appendGraphOutputs, decodeModel, type Dim, type ModelProto } from './proto.js';
+import { decodeOnnx } from './nodes.js';
+import { ProtoDecodeError, appendGraphOutputs, type Dim, type ModelProto } from './proto.js';
+import { openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from './runtime.js';
 
 export interface OnnxLoadOptions {
   /** Use this tensor as the feature map instead of the tensor fed to the global pooling. */
@@ -67,6 +66,8 @@ export interface OnnxClassifier {
   readonly head?: Head;
   /** The edited model (original bytes + appended outputs). */
   readonly modelBytes: Uint8Array;
+  /** The onnxruntime the model runs on (gradient models of it run there too). */
+  readonly runtime: OnnxRuntime;
   /** Run n images, float32 in the model's layout (`shape` = inputDims or [N, ...inputDims], checked when given). The feature map comes back NCHW. */
   run(input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult>;
   release(): Promise<void>;
@@ -83,14 +84,14 @@ function wrapDecodeError(file: string, e: unknown): never {
   throw e;
 }
 
+/** The last component of a path (either separator), for the decoder's messages. */
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+}
+
 /** Parse model bytes; NapoodError naming `file` when they are not an ONNX model. */
 export function parseModel(bytes: Uint8Array, file: string): ModelProto {
-  let model: ModelProto;
-  try {
-    model = decodeModel(bytes, basename(file));
-  } catch (e) {
-    wrapDecodeError(file, e);
-  }
+  const model = decodeOnnx(bytes, file, baseName(file));
   if (model.irVersion <= 0 || model.opsetImports.length === 0 || model.graph.nodes.length === 0) {
     throw new NapoodError(file, 'an ONNX model (ModelProto with ir_version, opset_import and graph nodes)',
       `ir_version ${model.irVersion}, ${model.opsetImports.length} opset imports, ${model.graph.nodes.length} nodes`);
@@ -98,19 +99,8 @@ export function parseModel(bytes: Uint8Array, file: string): ModelProto {
   return model;
 }
 
-const sessionOptions = (threads?: number): ort.InferenceSession.SessionOptions => ({
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  logSeverityLevel: 3,
-  ...(threads !== undefined ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-});
-
-async function createSession(bytes: Uint8Array, file: string, threads?: number): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(bytes, sessionOptions(threads));
-  } catch (e) {
-    throw new NapoodError(file, 'a model onnxruntime can load', describe(String((e as Error)?.message ?? e)));
-  }
+function createSession(runtime: OnnxRuntime, bytes: Uint8Array, file: string, threads?: number): Promise<OnnxSession> {
+  return openSession(runtime, bytes, sessionOptions(threads, 'all'), file);
 }
 
 /** Float32 data of an output, or a NapoodError. */
@@ -134,21 +124,17 @@ export function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c
   return out;
 }
 
-/** Load an ONNX classifier and prepare it for feature extraction. */
-export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): Promise<OnnxClassifier> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new NapoodError(path, 'a readable ONNX file', code === 'ENOENT' ? 'no such file' : String(code ?? e));
-  }
-  const model = parseModel(bytes, path);
+/**
+ * Load an ONNX classifier from its bytes and prepare it for feature extraction on `runtime`;
+ * `file` names the model in messages and in `info.file` (node/onnx.ts reads files).
+ */
+export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxLoadOptions, runtime: OnnxRuntime): Promise<OnnxClassifier> {
+  const model = parseModel(bytes, file);
   let analysis: GraphAnalysis;
   try {
-    analysis = analyseGraph(model, { featureLayer: opts.featureLayer, file: path });
+    analysis = analyseGraph(model, { featureLayer: opts.featureLayer, file });
   } catch (e) {
-    wrapDecodeError(path, e);
+    wrapDecodeError(file, e);
   }
 
   // input dims, read in [C, H, W] order from either layout
@@ -162,7 +148,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     const fallback = opts.defaultInputShape?.[j];
     if (typeof dim === 'number' && dim > 0) {
       if (given !== undefined && given !== dim) {
-        throw new NapoodError('inputShape', `[C, H, W] matching ${path}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
+        throw new NapoodError('inputShape', `[C, H, W] matching ${file}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
       }
       chw.push(dim);
     } else if (given !== undefined && Number.isInteger(given) && given > 0) {
@@ -170,7 +156,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     } else if (given === undefined && fallback !== undefined && Number.isInteger(fallback) && fallback > 0) {
       chw.push(fallback);
     } else {
-      throw new NapoodError('inputShape', `[C, H, W] for ${path}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)} (CLI: --input-shape C,H,W, or the size from --size / --preset)`,
+      throw new NapoodError('inputShape', `[C, H, W] for ${file}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)} (CLI: --input-shape C,H,W, or the size from --size / --preset)`,
         opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
     }
   }
@@ -182,7 +168,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   const produced = new Set(model.graph.nodes.flatMap((nd) => nd.outputs));
   for (const name of opts.extraOutputs ?? []) {
     if (!produced.has(name)) {
-      throw new NapoodError('extraOutputs', `names of tensors computed by ${path} (candidates: ${analysis.candidateLayers.slice(-4).map((s) => describe(s)).join(', ')})`, describe(name));
+      throw new NapoodError('extraOutputs', `names of tensors computed by ${file} (candidates: ${analysis.candidateLayers.slice(-4).map((s) => describe(s)).join(', ')})`, describe(name));
     }
   }
   const wanted = [analysis.featureMap, analysis.pooled, analysis.logits, ...(opts.extraOutputs ?? [])]
@@ -193,7 +179,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   }
   // names only: onnxruntime infers the type of an output from the node that computes it
   const edited = appendGraphOutputs(bytes, added.map((name) => ({ name })));
-  const session = await createSession(edited, path, opts.threads);
+  const session = await createSession(runtime, edited, file, opts.threads);
   const inputName = analysis.input.name;
 
   const fixedBatch = fixedBatchOf(shape[0]);
@@ -202,11 +188,11 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   }
   const runRaw = async (input: Float32Array, n: number): Promise<Record<string, RunOutput>> => {
     try {
-      // every output is fetched: onnxruntime-node ≤ 1.23 returns a fetched subset under the wrong
+      // every output is fetched: onnxruntime's Node binding ≤ 1.23 returns a fetched subset under the wrong
       // names (microsoft/onnxruntime#26865, fixed by PR #26939)
-      return await runRows(session, { [inputName]: { data: input, rowDims: inputDims } }, n, fixedBatch);
+      return await runRows(runtime, session, { [inputName]: { data: input, rowDims: inputDims } }, n, fixedBatch);
     } catch (e) {
-      throw new NapoodError(path, 'a model that onnxruntime runs on the input', describe(String((e as Error)?.message ?? e)));
+      throw new NapoodError(file, 'a model that onnxruntime runs on the input', ortMessage(e));
     }
   };
 
@@ -215,13 +201,13 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
   const probe = await runRaw(new Float32Array(per), 1);
   const fmDims = probe[analysis.featureMap]!.dims;
   if (fmDims.length !== 4) {
-    throw new NapoodError(analysis.featureLayerOverride ? 'featureLayer' : path,
+    throw new NapoodError(analysis.featureLayerOverride ? 'featureLayer' : file,
       `a 4-D feature map [N, C, H, W] at ${describe(analysis.featureMap)}`, `shape ${shapeString(fmDims)}`);
   }
   const nhwcMap = analysis.featureLayout === 'nhwc';
   const featureShape = (nhwcMap ? [fmDims[3]!, fmDims[1]!, fmDims[2]!] : [fmDims[1]!, fmDims[2]!, fmDims[3]!]) as readonly [number, number, number];
   const logitDims = probe[analysis.logits]!.dims;
-  if (logitDims.length !== 2) throw new NapoodError(path, `logits [N, K] at ${describe(analysis.logits)}`, `shape ${shapeString(logitDims)}`);
+  if (logitDims.length !== 2) throw new NapoodError(file, `logits [N, K] at ${describe(analysis.logits)}`, `shape ${shapeString(logitDims)}`);
   const numClasses = logitDims[1]!;
   let pooledDim: number | undefined;
   if (analysis.pooled !== undefined) {
@@ -229,12 +215,12 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     pooledDim = pd.slice(1).reduce((a, b) => a * b, 1);
     const nhwcPool = analysis.pool?.layout === 'nhwc';
     if (!(pd.length === 2 || (pd.length === 4 && (nhwcPool ? pd[1] === 1 && pd[2] === 1 : pd[2] === 1 && pd[3] === 1)))) {
-      throw new NapoodError(path, `a pooled feature [N, C] at ${describe(analysis.pooled)}`, `shape ${shapeString(pd)}`);
+      throw new NapoodError(file, `a pooled feature [N, C] at ${describe(analysis.pooled)}`, `shape ${shapeString(pd)}`);
     }
     if (analysis.pool?.kind === 'AveragePool' && !analysis.featureLayerOverride) {
       const k = analysis.pool.kernel!;
       if (k[0] !== featureShape[1] || k[1] !== featureShape[2]) {
-        throw new NapoodError(path, `the AveragePool ${describe(analysis.pool.node)} before the classifier to cover the whole ${featureShape[1]}×${featureShape[2]} map`,
+        throw new NapoodError(file, `the AveragePool ${describe(analysis.pool.node)} before the classifier to cover the whole ${featureShape[1]}×${featureShape[2]} map`,
           `kernel [${k.join(', ')}]: the classifier reads the map itself, not a global pooling of it (as VGG's AdaptiveAvgPool2d((7, 7)) on a 7×7 map); ` +
           `to score NAP on that map name it: featureLayer ${describe(analysis.featureMap)} (CLI: --feature-layer ${describe(analysis.featureMap)})`);
       }
@@ -242,14 +228,14 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     }
   }
   if (analysis.linear !== undefined && (analysis.linear.c !== pooledDim || analysis.linear.k !== numClasses)) {
-    throw new NapoodError(path, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
+    throw new NapoodError(file, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
   }
 
-  const info: OnnxModelInfo = { ...analysis, file: path, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, fixedBatch };
+  const info: OnnxModelInfo = { ...analysis, file, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, fixedBatch };
 
   // head
   let head: Head | undefined;
-  let headSession: ort.InferenceSession | undefined;
+  let headSession: OnnxSession | undefined;
   if (analysis.pooled !== undefined && pooledDim !== undefined) {
     const c = pooledDim;
     const k = numClasses;
@@ -258,7 +244,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       head = linearHead(linear.weight, linear.bias, k, c);
     } else {
       const sub = headSubModel(model, analysis, c);
-      const hs = await createSession(sub, `${path} (head sub-model)`, opts.threads);
+      const hs = await createSession(runtime, sub, `${file} (head sub-model)`, opts.threads);
       headSession = hs;
       const pooledName = analysis.pooled;
       const rank4 = analysis.pooledRank === 4;
@@ -270,8 +256,8 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
           if (z.length !== n * c) throw new NapoodError('z', `${n}×${c} = ${n * c} pooled values`, `${z.length}`);
           if (n === 0) return new Float32Array(0);
           const rowDims = rank4 ? rank4Shape(1).slice(1) : [c];
-          const r = await runRows(hs, { [pooledName]: { data: z, rowDims } }, n, fixedBatch);
-          return floatOutput(r[logitsName], logitsName, `${path} (head sub-model)`);
+          const r = await runRows(runtime, hs, { [pooledName]: { data: z, rowDims } }, n, fixedBatch);
+          return floatOutput(r[logitsName], logitsName, `${file} (head sub-model)`);
         },
       };
     }
@@ -283,11 +269,11 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     if (shape !== undefined) {
       const dimsGiven = shape.length === 4 ? shape.slice(1) : shape;
       if ((shape.length === 4 && shape[0] !== n) || dimsGiven.length !== 3 || dimsGiven.some((d, i) => d !== inputDims[i])) {
-        throw new NapoodError(path, `${expected} with N = ${n}`, `input of shape ${shapeString(shape)}`);
+        throw new NapoodError(file, `${expected} with N = ${n}`, `input of shape ${shapeString(shape)}`);
       }
     }
     if (input.length !== n * per) {
-      throw new NapoodError(path, `${expected}: ${n} × ${per} = ${n * per} values`, `${input.length} values`);
+      throw new NapoodError(file, `${expected}: ${n} × ${per} = ${n * per} values`, `${input.length} values`);
     }
     const [fc, fh, fw] = featureShape;
     if (n === 0) {
@@ -300,14 +286,14 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
       };
     }
     const r = await runRaw(input, n);
-    const map = floatOutput(r[analysis.featureMap], analysis.featureMap, path);
+    const map = floatOutput(r[analysis.featureMap], analysis.featureMap, file);
     const extra: Record<string, ExtraOutput> = {};
-    for (const name of opts.extraOutputs ?? []) extra[name] = { data: floatOutput(r[name], name, path), dims: r[name]!.dims };
+    for (const name of opts.extraOutputs ?? []) extra[name] = { data: floatOutput(r[name], name, file), dims: r[name]!.dims };
     return {
       n,
       featureMap: { data: nhwcMap ? nhwcToNchw(map, n, fh, fw, fc) : map, c: fc, h: fh, w: fw },
-      pooled: analysis.pooled !== undefined ? { data: floatOutput(r[analysis.pooled], analysis.pooled, path), c: pooledDim! } : undefined,
-      logits: { data: floatOutput(r[analysis.logits], analysis.logits, path), k: numClasses },
+      pooled: analysis.pooled !== undefined ? { data: floatOutput(r[analysis.pooled], analysis.pooled, file), c: pooledDim! } : undefined,
+      logits: { data: floatOutput(r[analysis.logits], analysis.logits, file), k: numClasses },
       extra,
     };
   };
@@ -316,6 +302,7 @@ export async function loadOnnxModel(path: string, opts: OnnxLoadOptions = {}): P
     info,
     head,
     modelBytes: edited,
+    runtime,
     run,
     release: async () => {
       await session.release();

@@ -6,7 +6,7 @@
  * zeros and the padding rows are dropped from every output. Rows are independent in inference
  * (BatchNorm uses its running statistics), so the result equals one run of all n rows.
  */
-import * as ort from 'onnxruntime-node';
+import type { OnnxRuntime, OnnxSession, OnnxTensor } from './runtime.js';
 
 /** An input fed by rows: `data` holds n rows of `rowDims` each. */
 export interface RowFeed {
@@ -14,7 +14,7 @@ export interface RowFeed {
   readonly rowDims: readonly number[];
 }
 
-/** What a run returns per output (an ort.Tensor, or rows joined from several runs). */
+/** What a run returns per output (an onnxruntime Tensor, or rows joined from several runs). */
 export interface RunOutput {
   readonly type: string;
   readonly data: unknown;
@@ -27,14 +27,14 @@ export function fixedBatchOf(dim0: number | string | null | undefined): number |
 }
 
 /**
- * Run `session` on n rows: in one call when the batch is dynamic (or n equals the fixed size),
+ * Run `session` (of `runtime`) on n rows: in one call when the batch is dynamic (or n equals the fixed size),
  * else in slices of `fixedBatch`. Float32 outputs whose first axis is the batch are joined;
  * other outputs are those of the first slice.
  */
-export async function runRows(session: ort.InferenceSession, feeds: Readonly<Record<string, RowFeed>>, n: number,
+export async function runRows(runtime: OnnxRuntime, session: OnnxSession, feeds: Readonly<Record<string, RowFeed>>, n: number,
   fixedBatch: number | undefined): Promise<Record<string, RunOutput>> {
-  const tensors = (start: number, count: number, rows: number): Record<string, ort.Tensor> => {
-    const out: Record<string, ort.Tensor> = {};
+  const tensors = (start: number, count: number, rows: number): Record<string, OnnxTensor> => {
+    const out: Record<string, OnnxTensor> = {};
     for (const [name, f] of Object.entries(feeds)) {
       const per = f.rowDims.reduce((a, b) => a * b, 1);
       let data = f.data.subarray(start * per, (start + count) * per);
@@ -43,12 +43,12 @@ export async function runRows(session: ort.InferenceSession, feeds: Readonly<Rec
         padded.set(data);
         data = padded;
       }
-      out[name] = new ort.Tensor('float32', data, [rows, ...f.rowDims]);
+      out[name] = new runtime.Tensor('float32', data, [rows, ...f.rowDims]);
     }
     return out;
   };
   if (fixedBatch === undefined || n === fixedBatch) return await session.run(tensors(0, n, n));
-  const slices: Record<string, ort.Tensor>[] = [];
+  const slices: Record<string, OnnxTensor>[] = [];
   for (let start = 0; start < n; start += fixedBatch) {
     slices.push(await session.run(tensors(start, Math.min(fixedBatch, n - start), fixedBatch)));
   }

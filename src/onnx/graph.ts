@@ -21,10 +21,12 @@
  * ranks are checked by the adapter when it first runs the model.
  */
 import { NapoodError, describe } from '../errors.js';
+import { ancestors as nodeAncestors, attr, attrFloat, attrInt, constantNodeValue, nodeLabel, producerMap, realInputs } from './nodes.js';
 import {
   DataType, dataTypeName, encodeSubModel, tensorValues,
-  type AttributeProto, type Dim, type ModelProto, type NodeProto, type TensorProto,
+  type Dim, type ModelProto, type NodeProto, type TensorProto,
 } from './proto.js';
+export { realInputs };
 
 export type PoolKind = 'GlobalAveragePool' | 'ReduceMean' | 'AveragePool';
 export type HeadKind = 'linear' | 'mlp';
@@ -100,30 +102,11 @@ interface GraphIndex {
   readonly initializers: Map<string, TensorProto>;
 }
 
-function nodeLabel(n: NodeProto, i: number): string {
-  return n.name !== '' ? n.name : `${n.opType}#${i}`;
-}
-
-function attr(n: NodeProto, name: string): AttributeProto | undefined {
-  return n.attributes.find((a) => a.name === name);
-}
-
-function attrInt(n: NodeProto, name: string, dflt: number): number {
-  const a = attr(n, name);
-  return a?.i ?? dflt;
-}
-
-function attrFloat(n: NodeProto, name: string, dflt: number): number {
-  const a = attr(n, name);
-  return a?.f ?? dflt;
-}
-
 function index(model: ModelProto): GraphIndex {
   const nodes = model.graph.nodes;
-  const producer = new Map<string, number>();
+  const producer = producerMap(nodes);
   const consumers = new Map<string, number[]>();
   nodes.forEach((n, i) => {
-    for (const o of n.outputs) if (o !== '') producer.set(o, i);
     for (const t of n.inputs) {
       if (t === '') continue;
       let list = consumers.get(t);
@@ -142,11 +125,7 @@ function constantTensor(g: GraphIndex, name: string): TensorProto | undefined {
   if (init !== undefined) return init;
   const p = g.producer.get(name);
   if (p === undefined) return undefined;
-  const node = g.nodes[p]!;
-  if (node.opType !== 'Constant') return undefined;
-  const value = attr(node, 'value');
-  if (value?.t !== undefined) return value.t;
-  return undefined;
+  return constantNodeValue(g.nodes[p]!);
 }
 
 function isConstant(g: GraphIndex, name: string): boolean {
@@ -157,25 +136,7 @@ function isConstant(g: GraphIndex, name: string): boolean {
 
 /** Indices of the nodes the tensor `target` depends on, not crossing `stop`. */
 function ancestors(g: GraphIndex, target: string, stop?: string): Set<number> {
-  const seen = new Set<number>();
-  const stack = [target];
-  const visited = new Set<string>();
-  while (stack.length > 0) {
-    const t = stack.pop()!;
-    if (t === stop || visited.has(t)) continue;
-    visited.add(t);
-    const p = g.producer.get(t);
-    if (p === undefined || seen.has(p)) continue;
-    seen.add(p);
-    for (const i of g.nodes[p]!.inputs) if (i !== '') stack.push(i);
-  }
-  return seen;
-}
-
-/** Graph inputs that are not initializers (old exports list initializers as inputs too). */
-export function realInputs(model: ModelProto): { name: string; elemType?: number; shape?: Dim[] }[] {
-  const inits = new Set(model.graph.initializers.map((t) => t.name));
-  return model.graph.inputs.filter((v) => !inits.has(v.name));
+  return nodeAncestors(g.nodes, g.producer, target, stop);
 }
 
 /** ReduceMean axes (attribute, or constant input from opset 18), or undefined if not constant. */

@@ -121,7 +121,6 @@ test('napood/images (src/images/index.ts) bundles for the browser without Node m
 });
 
 test('napood (src/index.ts) bundles for the browser without Node modules', {
-  skip: 'TODO(#9 item 5): src/index.ts still exports Node-only modules (node/io dumps, npy, atomic writes; the onnxruntime-node model loader); enable this test once they have moved to the napood/node entry',
 }, async (t) => {
   await checkNodeFree(t, 'dist/src/index.js');
 });

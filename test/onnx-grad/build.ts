@@ -1,10 +1,10 @@
 /**
- * Small single-op ONNX models for the gradient tests, encoded with backward.ts's encoders, and an
+ * Small single-op ONNX models for the gradient tests, encoded with src/onnx/encode.ts, and an
  * exact reference for the input gradient: the Jacobian of the model as onnxruntime runs it, read
  * column by column from forward runs (J e_i = f(x + h e_i) − f(x)) / h), then Jᵀ · seed in float64.
  */
 import * as ort from 'onnxruntime-node';
-import { encodeNode, encodeTensor, type AttrSpec } from '../../src/onnx/backward.js';
+import { encodeNode, encodeTensor, type AttrSpec } from '../../src/onnx/encode.js';
 import { DataType, encodeSubModel } from '../../src/onnx/proto.js';
 
 export interface NodeSpec {

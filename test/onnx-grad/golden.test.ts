@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createOdinScorer, odinLogitGradient } from '../../src/onnx/odin.js';
+import { createOdinScorer } from '../../src/app/model-access.js';
+import { odinLogitGradient } from '../../src/methods/odin.js';
+import { nodeRuntime as ORT } from '../../src/node/onnx.js';
 import { maxSoftmaxRows } from '../../src/methods/common.js';
 import { FIXTURES, gradMeta, maxAbs, maxAbsDiff, readF32, readNpy, relErrorPerRow } from './helpers.js';
 
@@ -29,7 +31,7 @@ for (const m of meta.models) {
     const gRef = readF32(`${FIXTURES}${m.ref}/grad.npy`);
     const n = 2;
     const per = gRef.length / n;
-    const scorer = await createOdinScorer(bytes, { std: meta.std, temperature: meta.T, noise: meta.noise, file: m.name });
+    const scorer = await createOdinScorer(bytes, { std: meta.std, temperature: meta.T, noise: meta.noise, file: m.name }, ORT);
     try {
       const d = await scorer.details(x, n);
       const k = scorer.numClasses;
@@ -79,7 +81,7 @@ for (const m of meta.models) {
       await scorer.release();
     }
     // T = 1: the same η moves the score much more
-    const s1 = await createOdinScorer(bytes, { std: meta.std, temperature: 1, noise: meta.noise, file: m.name });
+    const s1 = await createOdinScorer(bytes, { std: meta.std, temperature: 1, noise: meta.noise, file: m.name }, ORT);
     try {
       const got = await s1.scores(x, n);
       const want = ref('odin_t1.npy');

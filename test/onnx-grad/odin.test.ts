@@ -7,9 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { NapoodError } from '../../src/errors.js';
-import { loadOnnxModel } from '../../src/onnx/adapter.js';
-import { buildGradientModel } from '../../src/onnx/backward.js';
-import { createOdinScorer, odinLogitGradient, odinPerturb, odinScores } from '../../src/onnx/odin.js';
+import { loadOnnxModel, nodeRuntime as ORT } from '../../src/node/onnx.js';
+import { buildGradientModel } from '../../src/onnx/grad/index.js';
+import { createOdinScorer, odinScores } from '../../src/app/model-access.js';
+import { odinLogitGradient, odinPerturb } from '../../src/methods/odin.js';
 import { maxSoftmaxRows } from '../../src/methods/common.js';
 import { buildModel, rand, type ModelSpec } from './build.js';
 import { FIXTURES, gradMeta, maxAbsDiff, readF32, readNpy } from './helpers.js';
@@ -62,7 +63,7 @@ test('OnnxClassifier path: same scores as the raw bytes and as PyTorch; η = 0 i
   const clf = await loadOnnxModel(file);
   try {
     const s1 = await odinScores(clf, x, 2, { std: STD });
-    const s2 = await odinScores(new Uint8Array(readFileSync(file)), x, 2, { std: STD });
+    const s2 = await odinScores(new Uint8Array(readFileSync(file)), x, 2, { std: STD }, ORT);
     assert.ok(maxAbsDiff(s1, s2) <= 1e-9, `${Array.from(s1)} vs ${Array.from(s2)}`);
     assert.ok(maxAbsDiff(s1, ref) <= 1e-5);
     const plain = await odinScores(clf, x, 2, { std: STD, noise: 0, temperature: 10 });
@@ -79,7 +80,7 @@ test('OnnxClassifier path: same scores as the raw bytes and as PyTorch; η = 0 i
 });
 
 test('gradient model facts for resnet18: dims, dynamic batch, ops differentiated', async () => {
-  const gm = await buildGradientModel(new Uint8Array(readFileSync(`${FIXTURES}onnx/resnet18_op13/model.onnx`)));
+  const gm = await buildGradientModel(new Uint8Array(readFileSync(`${FIXTURES}onnx/resnet18_op13/model.onnx`)), {}, ORT);
   assert.deepEqual(gm.inputDims, [3, 64, 64]);
   assert.deepEqual(gm.outputDims, [10]);
   assert.equal(gm.output, 'logits');
@@ -91,7 +92,7 @@ test('batch independence and empty batches', async () => {
   const bytes = new Uint8Array(readFileSync(`${FIXTURES}onnx/mobilenet_v2_op17/model.onnx`));
   const x = readF32(`${FIXTURES}onnx/mobilenet_v2_op17/input.npy`);
   const per = x.length / 2;
-  const scorer = await createOdinScorer(bytes, { std: STD });
+  const scorer = await createOdinScorer(bytes, { std: STD }, ORT);
   try {
     const both = await scorer.details(x, 2);
     const first = await scorer.details(x.slice(0, per), 1);
@@ -112,11 +113,11 @@ test('batch independence and empty batches', async () => {
 
 test('argument errors name the argument, what was expected and what was found', async () => {
   const bytes = new Uint8Array(readFileSync(`${FIXTURES}onnx/smallcnn_flatten_op13/model.onnx`));
-  await assert.rejects(createOdinScorer(bytes, { std: [0.2, 0.2] }), napoodError(/std: expected 1 or 3 values .* found 2/, 'std'));
-  await assert.rejects(createOdinScorer(bytes, { std: [0.2, 0, 0.2] }), napoodError(/> 0/, 'std'));
-  await assert.rejects(createOdinScorer(bytes, { std: STD, temperature: 0 }), napoodError(/> 0, found 0/, 'temperature'));
-  await assert.rejects(createOdinScorer(bytes, { std: STD, noise: -1 }), napoodError(/≥ 0, found -1/, 'noise'));
-  const scorer = await createOdinScorer(bytes, { std: STD });
+  await assert.rejects(createOdinScorer(bytes, { std: [0.2, 0.2] }, ORT), napoodError(/std: expected 1 or 3 values .* found 2/, 'std'));
+  await assert.rejects(createOdinScorer(bytes, { std: [0.2, 0, 0.2] }, ORT), napoodError(/> 0/, 'std'));
+  await assert.rejects(createOdinScorer(bytes, { std: STD, temperature: 0 }, ORT), napoodError(/> 0, found 0/, 'temperature'));
+  await assert.rejects(createOdinScorer(bytes, { std: STD, noise: -1 }, ORT), napoodError(/≥ 0, found -1/, 'noise'));
+  const scorer = await createOdinScorer(bytes, { std: STD }, ORT);
   try {
     await assert.rejects(scorer.scores(new Float32Array(100), 1), napoodError(/\[1, 3, 32, 32\] = 3072 values, found 100 values/, 'input'));
     await assert.rejects(scorer.scores(new Float32Array(0), -1), napoodError(/batch size/, 'n'));
@@ -141,26 +142,26 @@ const headTail = (op: string, attrs: ModelSpec['nodes'][0]['attrs'] = [], opset 
 test('an unsupported op on the path to the logits is refused, naming the op and the node', async () => {
   for (const op of ['Softplus', 'Selu', 'Elu']) {
     const bytes = buildModel(headTail(op));
-    await assert.rejects(buildGradientModel(bytes, { file: 'net.onnx' }),
+    await assert.rejects(buildGradientModel(bytes, { file: 'net.onnx' }, ORT),
       napoodError(new RegExp(`net.onnx: expected ops napood can differentiate \\(Add, .*\\), found op ${op} \\(node the_node \\(${op}\\)\\) on the path from the input to the logits`), 'net.onnx'));
-    await assert.rejects(odinScores(bytes, new Float32Array(192), 1, { std: STD, file: 'net.onnx' }), napoodError(new RegExp(op), 'net.onnx'));
+    await assert.rejects(odinScores(bytes, new Float32Array(192), 1, { std: STD, file: 'net.onnx' }, ORT), napoodError(new RegExp(op), 'net.onnx'));
   }
-  await assert.rejects(buildGradientModel(buildModel(headTail('Pad', [{ name: 'mode', s: 'reflect' }], 13, ['pads'])), { file: 'm' }),
+  await assert.rejects(buildGradientModel(buildModel(headTail('Pad', [{ name: 'mode', s: 'reflect' }], 13, ['pads'])), { file: 'm' }, ORT),
     napoodError(/expected Pad mode "constant" \(node the_node \(Pad\)\), found "reflect"/, 'm'));
-  await assert.rejects(buildGradientModel(buildModel({ ...headTail('Relu'), opset: 10 }), { file: 'old.onnx' }),
+  await assert.rejects(buildGradientModel(buildModel({ ...headTail('Relu'), opset: 10 }), { file: 'old.onnx' }, ORT),
     napoodError(/opset ≥ 11 .*found opset 10/, 'old.onnx'));
   const batchMean = buildModel({
     opset: 13, input: [3, 4, 4],
     nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['m'], attrs: [{ name: 'axes', ints: [0, 2, 3] }], name: 'mean_over_batch' }],
   });
-  await assert.rejects(buildGradientModel(batchMean, { file: 'b' }), napoodError(/batch as their first axis/, 'b'));
+  await assert.rejects(buildGradientModel(batchMean, { file: 'b' }, ORT), napoodError(/batch as their first axis/, 'b'));
 });
 
 test('model files that are not single-input ONNX classifiers are refused', async () => {
   const read = (f: string) => new Uint8Array(readFileSync(`${FIXTURES}onnx/bad/${f}`));
-  await assert.rejects(buildGradientModel(read('two_inputs.onnx'), { file: 'two_inputs.onnx' }),
+  await assert.rejects(buildGradientModel(read('two_inputs.onnx'), { file: 'two_inputs.onnx' }, ORT),
     napoodError(/one image input, found 2 inputs \("x", "y"\)/, 'two_inputs.onnx'));
-  await assert.rejects(buildGradientModel(read('not_onnx.onnx'), { file: 'not_onnx.onnx' }), napoodError(/an ONNX model/, 'not_onnx.onnx'));
-  await assert.rejects(buildGradientModel(read('truncated.onnx'), { file: 'truncated.onnx' }), napoodError(/an ONNX model/, 'truncated.onnx'));
-  await assert.rejects(buildGradientModel(read('no_pool.onnx'), { file: 'lenet', output: 'nope' }), napoodError(/a tensor computed by lenet, found "nope"/, 'output'));
+  await assert.rejects(buildGradientModel(read('not_onnx.onnx'), { file: 'not_onnx.onnx' }, ORT), napoodError(/an ONNX model/, 'not_onnx.onnx'));
+  await assert.rejects(buildGradientModel(read('truncated.onnx'), { file: 'truncated.onnx' }, ORT), napoodError(/an ONNX model/, 'truncated.onnx'));
+  await assert.rejects(buildGradientModel(read('no_pool.onnx'), { file: 'lenet', output: 'nope' }, ORT), napoodError(/a tensor computed by lenet, found "nope"/, 'output'));
 });

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { buildGradientModel } from '../../src/onnx/backward.js';
+import { buildGradientModel } from '../../src/onnx/grad/index.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { buildModel, distinct, jacobian, jacobianTransposeSeed, rand, type InitSpec, type ModelSpec } from './build.js';
 import { maxAbs } from './helpers.js';
@@ -163,7 +163,7 @@ for (const c of cases) {
     const bytes = buildModel(c.spec);
     const per = c.spec.input.reduce((a, b) => a * b, 1);
     const x = c.x === 'distinct' ? distinct(per, 3) : rand(per, 3);
-    const gm = await buildGradientModel(bytes, { file: c.name });
+    const gm = await buildGradientModel(bytes, { file: c.name }, ort);
     const q = gm.outputDims.reduce((a, b) => a * b, 1);
     const seeds = rand(2 * q, 9);
     const session = await ort.InferenceSession.create(gm.bytes, { executionProviders: ['cpu'], logSeverityLevel: 3 });
@@ -196,7 +196,7 @@ for (const c of cases) {
 
 test('MaxPool gradients use ScatterElements reduction=add from opset 16 and disjoint phases below', async () => {
   const spec = (opset: number) => buildModel(pool('MaxPool', [1, 9, 8], [{ name: 'kernel_shape', ints: [3, 3] }, { name: 'strides', ints: [2, 2] }, { name: 'pads', ints: [1, 1, 1, 1] }], opset));
-  const ops = async (opset: number) => decodeModel((await buildGradientModel(spec(opset))).bytes).graph.nodes.filter((n) => n.opType === 'ScatterElements');
+  const ops = async (opset: number) => decodeModel((await buildGradientModel(spec(opset), {}, ort)).bytes).graph.nodes.filter((n) => n.opType === 'ScatterElements');
   const s13 = await ops(13);
   assert.equal(s13.length, 4, 'opset 13: one scatter per phase (2 × 2)');
   assert.ok(s13.every((n) => n.attributes.every((a) => a.name !== 'reduction')));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { loadOnnxModel } from '../../src/onnx/adapter.js';
+import { loadOnnxModel } from '../../src/node/onnx.js';
 import { decodeModel, readFields, tensorValues } from '../../src/onnx/proto.js';
 import { FIXTURES, assertClose, expectOf, maxAbsDiff, modelFixtures, napoodError, readNpy } from './fixtures.js';
 

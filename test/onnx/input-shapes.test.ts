@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOnnxModel } from '../../src/onnx/adapter.js';
-import { createOdinScorer } from '../../src/onnx/odin.js';
+import { loadOnnxModel } from '../../src/node/onnx.js';
+import { createOdinScorer } from '../../src/app/model-access.js';
 import { napKernelJs } from '../../src/methods/nap.js';
 import { maxAbsDiff, readNpy } from './fixtures.js';
 
