@@ -158,7 +158,7 @@ export class OodModel {
     const sets: EvalSet[] = Object.entries(oods).map(([name, set]) => ({ name, source: this.toSource(set, name, false), group: opts.groups?.[name] }));
     if (sets.length === 0) throw new NapoodError('oods', 'at least one OOD set', 'none');
     const idSource = this.toSource(id, 'id', true);
-    checkSources(methods.map((m) => m.spec), [idSource, ...sets.map((s) => s.source)], undefined, this.classifier.head);
+    checkSources(methods.map((m) => m.spec), [idSource, ...sets.map((s) => s.source)], undefined, this.classifier.head, true);
     const { report } = await evaluate(methods, { source: idSource, path: idSource.label }, sets, {
       head: this.classifier.head, bootstrap: opts.bootstrap, seed: opts.seed, model: this.classifier.info.file, events: this.options.events,
     });

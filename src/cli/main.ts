@@ -16,7 +16,7 @@ function mainHelp(): string {
     'Commands:',
     ...Object.values(commands).map((c) => `  ${c.spec.name.padEnd(9)} ${c.spec.summary}`),
     '',
-    'Every score is "higher = more in-distribution". Metrics follow the NAP/ReAct/ASH papers (SPEC §1).',
+    'Every score is "higher = more in-distribution". ID is the positive class; FPR95, AUROC and AUPR are defined in the README (Conventions).',
   ];
   return lines.join('\n') + '\n';
 }

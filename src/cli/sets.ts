@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NapoodError } from '../errors.js';
-import { PREPROCESS_OPTIONS, preprocessFromFlags, type PreprocessFlags } from '../node/images/index.js';
+import { PREPROCESS_OPTIONS, preprocessFromFlags, type PreprocessFlags } from '../node/images/preprocess-flags.js';
 export { fitSampleOptions, idLabelsOption, modelOptions, modelSetOptions } from './specs.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import { RunSets } from '../node/sets.js';

@@ -121,9 +121,9 @@ export const inspectSpec: CommandSpec = {
   options: {
     json: { type: 'boolean', help: 'machine-readable report' },
     'feature-layer': modelOptions['feature-layer'],
-    'input-shape': modelOptions['input-shape'],
+    'input-shape': { type: 'string', value: 'C,H,W', help: 'image size for a model whose input dims are symbolic (inspect takes no preprocessing flags)' },
   },
-  examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json'],
+  examples: ['napood inspect resnet18.onnx', 'napood inspect model.onnx --json', 'napood inspect convnext.onnx --input-shape 3,224,224'],
 };
 
 export const dumpSpec: CommandSpec = {

@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError, describe } from '../errors.js';
-import { writeFileAtomic } from './io/atomic.js';
+import { randomBytes } from 'node:crypto';
+import { removeOnExit, removeStale } from './cleanup.js';
 
 export interface OutputPath {
   /** The option that named it, e.g. "--json". */
@@ -66,15 +67,19 @@ function looksLikeNpyDump(dir: string): boolean {
  * all are written are they renamed into place (a rename does not fail for lack of space).
  */
 export function writeOutputs(files: readonly { flag: string; path: string; data: Uint8Array }[]): void {
-  const staged: { tmp: string; target: string; flag: string }[] = [];
+  const staged: { tmp: string; target: string; flag: string; forget: () => void }[] = [];
   try {
     for (const f of files) {
-      const tmp = path.join(path.dirname(path.resolve(f.path)), `.${path.basename(f.path)}.${process.pid}.staged.tmp`);
-      writeFileAtomic(tmp, f.data, f.flag);
-      staged.push({ tmp, target: f.path, flag: f.flag });
+      const dir = path.dirname(path.resolve(f.path));
+      const base = path.basename(f.path);
+      removeStale(dir, `.${base}.`, STALE);
+      const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      const forget = removeOnExit(tmp);
+      staged.push({ tmp, target: f.path, flag: f.flag, forget });
+      writeDurable(tmp, f.data, f.flag);
     }
   } catch (e) {
-    for (const s of staged) try { fs.unlinkSync(s.tmp); } catch { /* gone */ }
+    for (const s of staged) { try { fs.unlinkSync(s.tmp); } catch { /* gone */ } s.forget(); }
     throw e;
   }
   for (const s of staged) {
@@ -84,5 +89,23 @@ export function writeOutputs(files: readonly { flag: string; path: string; data:
       for (const r of staged) try { fs.unlinkSync(r.tmp); } catch { /* gone or renamed */ }
       throw new NapoodError(s.flag, 'a writable output file', `${describe(s.target)}: ${(e as Error).message}`);
     }
+  }
+  for (const s of staged) s.forget();
+}
+
+/** Temporary names of napood's writers (writeOutputs, io/atomic.ts): `.<name>.<pid>.<12 hex>.tmp`. */
+const STALE = /^(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+function writeDurable(file: string, data: Uint8Array, flag: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'wx');
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    throw new NapoodError(flag, 'a writable output file', `${describe(file)}: ${(e as Error).message}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }

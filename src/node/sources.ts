@@ -14,11 +14,15 @@ import { linearHead } from '../methods/common.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { BatchSource, Field } from '../run/pipeline.js';
 import { ROW_CACHEABLE, type Head, type LinearHead, type ModelAccess, type NapoodEvents } from '../types.js';
-import { expandImageInputs, imageBatches, sampleItems, type ImageList, type LoadStats, type Preprocess } from './images/index.js';
+import { sampleItems, type ImageList } from '../images/items.js';
+import type { Preprocess } from '../images/preprocess.js';
+import type { LoadStats } from '../images/batches.js';
+import { expandImageInputs } from './images/sources.js';
 import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
 import { openSafetensorsStream } from './io/safetensors-stream.js';
 import { TensorReader, rowElements } from './io/tensor.js';
+import { removeOnExit, removeStale } from './cleanup.js';
 
 export interface DumpSource extends BatchSource, DumpShape {
   readonly dump: Dump;
@@ -159,9 +163,11 @@ export async function imageSetSource(model: OnnxClassifier, inputs: readonly str
     withLabels,
     access: opts.access,
     classes: list.classes,
-    inputs() {
+    async *inputs() {
       stats = { loaded: 0, skipped: 0, converted: 0 };
-      return imageBatches(list.items, opts.pp, {
+      // sharp is loaded only when images are read (a dump-only run never loads it).
+      const { imageBatches } = await import('./images/loader.js');
+      yield* imageBatches(list.items, opts.pp, {
         batchSize: opts.batchSize,
         concurrency: opts.concurrency,
         channelMismatch: opts.channelMismatch,
@@ -190,11 +196,13 @@ export async function imageSetSource(model: OnnxClassifier, inputs: readonly str
  */
 export function replayableSource(inner: ModelSource): ModelSource {
   let dir: string | undefined;
+  let forget: (() => void) | undefined;
   let cache: { dump: Dump; fields: readonly Field[] } | undefined;
   const cleanup = () => {
     cache?.dump.close();
     cache = undefined;
     if (dir) rmSync(dir, { recursive: true, force: true });
+    forget?.();
     dir = undefined;
   };
   return {
@@ -211,7 +219,9 @@ export function replayableSource(inner: ModelSource): ModelSource {
         yield* inner.batches(fields);
         return;
       }
-      dir = mkdtempSync(join(tmpdir(), 'napood-replay-'));
+      removeStale(tmpdir(), 'napood-replay-', /^(\d+)-[A-Za-z0-9]{6}$/);
+      dir = mkdtempSync(join(tmpdir(), `napood-replay-${process.pid}-`));
+      forget = removeOnExit(dir);
       const file = join(dir, 'train.safetensors');
       const writer = openSafetensorsStream(file, inner.label);
       let declared = false;

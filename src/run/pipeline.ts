@@ -99,10 +99,10 @@ function fieldsFor(needs: readonly Need[], source: BatchSource, head: Head | und
  * Fail fast, before any fitting or scoring: every method's needs are met by every source (and
  * its fit needs by the training source).
  */
-export function checkSources(specs: readonly MethodSpec[], sources: readonly BatchSource[], train: BatchSource | undefined, head: Head | undefined): void {
+export function checkSources(specs: readonly MethodSpec[], sources: readonly BatchSource[], train: BatchSource | undefined, head: Head | undefined, alreadyFitted = false): void {
   for (const spec of specs) {
     for (const source of sources) fieldsFor(needsOf(spec), source, head, spec.text);
-    if (spec.def.fit) {
+    if (spec.def.fit && !alreadyFitted) {
       if (!train) throw new NapoodError('--fit', `ID-train features to fit ${spec.text} (or --state FILE)`, 'no --fit dump');
       fieldsFor(spec.def.fitNeeds ?? needsOf(spec), train, head, `${spec.text} (fit)`);
     }

@@ -87,7 +87,9 @@ export function preprocessFromFlags(flags: PreprocessFlags, modelInput?: readonl
     base = Object.hasOwn(PRESETS, flags.preset) ? PRESETS[flags.preset] : undefined;
     if (!base) throw new NapoodError('--preset', `one of ${Object.keys(PRESETS).join(', ')}`, describe(flags.preset));
   } else if (flags.preprocess !== undefined) {
-    base = readPreprocessFile(flags.preprocess);
+    // The file's fields over the model's own input (size, channels): a file holding only
+    // mean and std is complete for the model it is used with.
+    base = readPreprocessFile(flags.preprocess, modelInput ? preprocessForModel(modelInput, 'model input', modelLayout) : undefined);
   } else if (modelInput) {
     base = preprocessForModel(modelInput, 'model input', modelLayout);
   }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NapoodError, describe } from '../../errors.js';
+import { removeStale } from '../cleanup.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;
@@ -27,6 +28,8 @@ function trackTemp(tmp: string): void {
 }
 
 function tempPathFor(target: string): string {
+  // Temporaries of this target left by a killed run (their pid is gone) go first.
+  removeStale(path.dirname(target), `.${path.basename(target)}.`, /^(\d+)\.[0-9a-f]{12}\.tmp$/);
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 

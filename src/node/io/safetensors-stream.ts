@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../errors.js';
 import { openAtomicWriter } from './atomic.js';
+import { removeOnExit, removeStale } from '../cleanup.js';
 
 export type StreamDType = 'F32' | 'I64';
 
@@ -38,6 +39,9 @@ export function openSafetensorsStream(target: string, argument = target): Safete
   if (!fs.existsSync(dir)) throw new NapoodError(argument, 'a path in an existing directory', `no directory ${dir}`);
   const parts = new Map<string, Part>();
   const stamp = `${process.pid}-${Date.now().toString(36)}`;
+  // Parts left by a run of this output that was killed: its pid is gone.
+  removeStale(dir, `.${path.basename(target)}.`, /^(\d+)-[0-9a-z]+\.\d+\.part$/);
+  const forget: (() => void)[] = [];
   let done = false;
 
   const cleanup = () => {
@@ -45,12 +49,14 @@ export function openSafetensorsStream(target: string, argument = target): Safete
       try { fs.closeSync(p.fd); } catch { /* already closed */ }
       try { fs.rmSync(p.file, { force: true }); } catch { /* best effort */ }
     }
+    for (const f of forget) f();
   };
 
   const writer: SafetensorsStreamWriter = {
     addTensor(name, dtype, rowShape) {
       if (parts.has(name)) throw new Error(`tensor ${name} declared twice`);
       const file = path.join(dir, `.${path.basename(target)}.${stamp}.${parts.size}.part`);
+      forget.push(removeOnExit(file));
       parts.set(name, { name, dtype, rowShape: [...rowShape], file, fd: fs.openSync(file, 'w'), rows: 0, bytes: 0 });
     },
     write(name, rows) {
