@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `napood` executable: runs the CLI and exits with its code.
-import { exitOnSignals } from '../node/cleanup.js';
+import { exitOnSignals } from '../node/io/cleanup.js';
 import { main } from './main.js';
 
 // Ctrl-C / SIGTERM end the run through 'exit': temporaries and partial outputs are removed.

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError, describe } from '../errors.js';
 import { randomBytes } from 'node:crypto';
-import { removeOnExit, removeStale } from './cleanup.js';
+import { removeOnExit, removeStale } from './io/cleanup.js';
 
 export interface OutputPath {
   /** The option that named it, e.g. "--json". */

@@ -22,7 +22,7 @@ import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
 import { openSafetensorsStream } from './io/safetensors-stream.js';
 import { TensorReader, rowElements } from './io/tensor.js';
-import { removeOnExit, removeStale } from './cleanup.js';
+import { removeOnExit, removeStale } from './io/cleanup.js';
 
 export interface DumpSource extends BatchSource, DumpShape {
   readonly dump: Dump;

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NapoodError, describe } from '../../errors.js';
-import { removeStale } from '../cleanup.js';
+import { removeStale } from './cleanup.js';
 
 const pending = new Set<string>();
 let exitHookInstalled = false;

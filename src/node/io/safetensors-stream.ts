@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../errors.js';
 import { openAtomicWriter } from './atomic.js';
-import { removeOnExit, removeStale } from '../cleanup.js';
+import { removeOnExit, removeStale } from './cleanup.js';
 
 export type StreamDType = 'F32' | 'I64';
 
