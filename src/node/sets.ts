@@ -27,7 +27,7 @@ import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { BatchSource } from '../run/pipeline.js';
 import type { Head, Layout, NapoodEvents } from '../types.js';
 import { looksLikeDump, type Dump } from './io/dump.js';
-import { imageSetSource, inputArraySource, openDumpSource, replayableSource, resolveHead, type DumpSource } from './sources.js';
+import { imageSetSource, inputArraySource, isUint8Npy, openDumpSource, replayableSource, resolveHead, uint8ImagesSource, type DumpSource } from './sources.js';
 
 export type SetRole = 'id' | 'ood' | 'train' | 'features';
 
@@ -163,6 +163,11 @@ export class RunSets {
     if (paths.some((p) => p.toLowerCase().endsWith('.npy'))) {
       if (paths.length !== 1) throw new NapoodError(argument, 'one preprocessed NCHW .npy tensor, or image files and folders', paths.join(' '));
       if (role === 'train') this.refuseSample(`a preprocessed .npy tensor (${paths[0]})`);
+      if (isUint8Npy(paths[0]!, argument)) {
+        // uint8 pixels: images, preprocessed here like decoded files.
+        if (!this.pp) throw new NapoodError(argument, 'preprocessing settings to read images with (a preset, a settings file or size/mean/std)', 'none');
+        return uint8ImagesSource(model, paths[0]!, argument, { pp: this.pp, batchSize, labelsPath, labelsFlag, access: this.access, channelMismatch: this.opts.channelMismatch, events: this.opts.events });
+      }
       return inputArraySource(model, paths[0]!, argument, batchSize, labelsPath, this.access, labelsFlag);
     }
     if (labelsPath) throw new NapoodError(labelsFlag, 'labels only with a preprocessed .npy tensor (images take labels from class folders or lists)', labelsPath);

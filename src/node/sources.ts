@@ -16,7 +16,7 @@ import type { BatchSource, Field } from '../run/pipeline.js';
 import { ROW_CACHEABLE, type Head, type LinearHead, type ModelAccess, type NapoodEvents } from '../types.js';
 import { sampleItems, type ImageList } from '../images/items.js';
 import type { Preprocess } from '../images/preprocess.js';
-import type { LoadStats } from '../images/batches.js';
+import { imageSourceBatches, type LoadStats } from '../images/batches.js';
 import { expandImageInputs } from './images/sources.js';
 import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
@@ -89,21 +89,75 @@ export function resolveHead(headPath: string | undefined, sources: readonly (Dum
   return chosen ? headFrom(chosen.head) : undefined;
 }
 
+/** Labels of the n rows of a .npy set, from a 1-D .npy file: class indices of the model or −1. */
+function readNpyLabels(labelsPath: string, labelsFlag: string, n: number, npyPath: string, classes: number): Int32Array {
+  const lt = npyTensor(readNpyHeader(labelsPath, labelsFlag), 'labels');
+  if (lt.shape.length !== 1 || lt.shape[0] !== n) throw new NapoodError(labelsFlag, `a 1-D array of ${n} labels (one per row of ${npyPath})`, `shape [${lt.shape.join(', ')}] in ${labelsPath}`);
+  const reader = new TensorReader();
+  try {
+    return checkLabels(reader.readFloat64(lt, 0, n), classes, labelsFlag, labelsPath);
+  } finally {
+    reader.close();
+  }
+}
+
+/** True when a .npy file holds uint8 values (images as pixels, not a preprocessed tensor). */
+export function isUint8Npy(npyPath: string, argument: string): boolean {
+  return npyTensor(readNpyHeader(npyPath, argument), 'input').dtype === 'uint8';
+}
+
+/**
+ * Images stored as one uint8 .npy tensor — [N, H, W] (grey), [N, C, H, W] or [N, H, W, C] with
+ * C = 1 or 3 — preprocessed as decoded images are (resize, channel conversion, normalisation) and
+ * run through the model. Rows are read one image at a time.
+ */
+export function uint8ImagesSource(model: OnnxClassifier, npyPath: string, argument: string, opts: { pp: Preprocess; batchSize: number; labelsPath?: string; labelsFlag?: string; access?: ModelAccess; channelMismatch?: 'convert' | 'skip' | 'error'; events?: NapoodEvents }): ModelSource {
+  const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
+  const s = t.shape;
+  let layout: 'hw' | 'chw' | 'hwc';
+  if (s.length === 3) layout = 'hw';
+  else if (s.length === 4 && (s[1] === 1 || s[1] === 3) && !(s[3] === 1 || s[3] === 3)) layout = 'chw';
+  else if (s.length === 4 && (s[3] === 1 || s[3] === 3) && !(s[1] === 1 || s[1] === 3)) layout = 'hwc';
+  else throw new NapoodError(argument, 'uint8 images as [N, H, W], [N, C, H, W] or [N, H, W, C] with C = 1 or 3 (unambiguous)', `shape [${s.join(', ')}] in ${npyPath}`);
+  const n = s[0]!;
+  if (n === 0) throw new NapoodError(argument, 'at least one image', `an empty tensor in ${npyPath}`);
+  const [h, w, c] = layout === 'hw' ? [s[1]!, s[2]!, 1] : layout === 'chw' ? [s[2]!, s[3]!, s[1]!] : [s[1]!, s[2]!, s[3]!];
+  if (h * w > 40_000_000) throw new NapoodError(argument, 'images of at most 40 million pixels', `${h}×${w} in ${npyPath}`);
+  const labels = opts.labelsPath ? readNpyLabels(opts.labelsPath, opts.labelsFlag ?? '--labels', n, npyPath, model.info.numClasses) : undefined;
+  const reader = new TensorReader();
+  const per = h * w * c;
+  const pixelsOf = (i: number) => {
+    const v = reader.readFloat32(t, i, 1, new Float32Array(per));
+    const data = new Uint8Array(per);
+    if (layout === 'chw' && c > 1) {
+      for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) data[p * c + ch] = v[ch * h * w + p]!;
+    } else {
+      for (let p = 0; p < per; p++) data[p] = v[p]!;
+    }
+    return { width: w, height: h, data, channels: c as 1 | 3 };
+  };
+  let skipped = 0;
+  return modelSource(model, {
+    label: `${argument} ${npyPath}`,
+    n,
+    mayShrink: true,
+    withLabels: labels !== undefined,
+    access: opts.access,
+    inputs: () => imageSourceBatches(
+      Array.from({ length: n }, (_, i) => ({ name: `${npyPath}[${i}]`, label: labels ? labels[i]! : -1, image: () => pixelsOf(i) })),
+      opts.pp,
+      { batchSize: opts.batchSize, argument, channelMismatch: opts.channelMismatch, onSkip: (name, reason) => { skipped++; opts.events?.note?.(`${argument}: skipped ${name}: ${reason}`); } },
+    ),
+    summary: () => (skipped ? `${argument}: ${skipped} of ${n} images skipped` : undefined),
+    close: () => reader.close(),
+  });
+}
+
 /** A preprocessed float32 tensor in a .npy file (NCHW, or NHWC for a channels-last model), run through the model in batches. */
 export function inputArraySource(model: OnnxClassifier, npyPath: string, argument: string, batchSize: number, labelsPath?: string, access?: ModelAccess, labelsFlag = '--labels'): ModelSource {
   const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
   const n = checkInputShape(model, t.shape, argument, npyPath);
-  let labels: Int32Array | undefined;
-  if (labelsPath) {
-    const lt = npyTensor(readNpyHeader(labelsPath, labelsFlag), 'labels');
-    if (lt.shape.length !== 1 || lt.shape[0] !== n) throw new NapoodError(labelsFlag, `a 1-D array of ${n} labels (one per row of ${npyPath})`, `shape [${lt.shape.join(', ')}] in ${labelsPath}`);
-    const reader = new TensorReader();
-    try {
-      labels = checkLabels(reader.readFloat64(lt, 0, n), model.info.numClasses, labelsFlag, labelsPath);
-    } finally {
-      reader.close();
-    }
-  }
+  const labels = labelsPath ? readNpyLabels(labelsPath, labelsFlag, n, npyPath, model.info.numClasses) : undefined;
   const reader = new TensorReader();
   const per = rowElements(t);
   return modelSource(model, {
