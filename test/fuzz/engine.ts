@@ -64,8 +64,9 @@ function firstLine(e: unknown): string {
  * Run inputs [0, count) of `target` seeded `seed`. `progress(i)` is called before input i (the
  * worker publishes it for the watchdog).
  */
-export function fuzzTarget(target: Target, seed: number, count: number, progress: (i: number) => void = () => {}): FuzzStats {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `napood-fuzz-${target.name}-`));
+export function fuzzTarget(target: Target, seed: number, count: number, progress: (i: number) => void = () => {}, scratchDir?: string): FuzzStats {
+  // A scratch dir of its own, or the caller's (which the caller removes, also after a hang).
+  const scratch = scratchDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `napood-fuzz-${target.name}-`));
   const outcomes: Record<string, number> = {};
   const findings: Finding[] = [];
   const t0 = performance.now();
@@ -103,7 +104,7 @@ export function fuzzTarget(target: Target, seed: number, count: number, progress
       }
     }
   } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+    if (scratchDir === undefined) fs.rmSync(scratch, { recursive: true, force: true });
   }
   return { target: target.name, inputs: count, outcomes, findings, ms: performance.now() - t0, slowestMs: slowest, arrayBufferGrowth: abGrowth, rssGrowth };
 }

@@ -14,6 +14,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { makeInput, type FuzzStats } from './engine.js';
 import { allTargets } from './targets.js';
@@ -26,17 +29,28 @@ const COUNTS: Readonly<Record<string, number>> = { npy: 4000, safetensors: 4000,
 const HANG_MS = 20_000;
 const STARTUP_MS = 60_000;
 
-function runWorker(target: string, count: number): Promise<FuzzStats> {
+async function runWorker(target: string, count: number): Promise<FuzzStats> {
+  // The worker's files for on-disk inputs; removed here, also when the worker is stopped.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `napood-fuzz-${target}-`));
+  try {
+    return await watch(target, count, scratch);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function watch(target: string, count: number, scratch: string): Promise<FuzzStats> {
   const progress = new SharedArrayBuffer(4);
   const at = new Int32Array(progress);
   Atomics.store(at, 0, -1);
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: { napoodFuzz: true, target, seed: SEED, count, progress },
+    workerData: { napoodFuzz: true, target, seed: SEED, count, progress, scratch },
     resourceLimits: { maxOldGenerationSizeMb: 1024 },
   });
   return new Promise((resolve, reject) => {
     let last = -1;
     let since = Date.now();
+    let stopped = false;
     const timer = setInterval(() => {
       const i = Atomics.load(at, 0);
       if (i !== last) {
@@ -46,10 +60,11 @@ function runWorker(target: string, count: number): Promise<FuzzStats> {
       }
       if (Date.now() - since > (i < 0 ? STARTUP_MS : HANG_MS)) {
         clearInterval(timer);
-        void worker.terminate();
+        stopped = true;
         const t = allTargets().find((x) => x.name === target)!;
         const input = i >= 0 ? makeInput(t, SEED, i) : undefined;
-        reject(new Error(i < 0 ? `${target}: the fuzz worker did not start` : `${target}: input ${i} hung (> ${HANG_MS} ms): ${input!.seed} ${input!.mutations}`));
+        const err = new Error(i < 0 ? `${target}: the fuzz worker did not start` : `${target}: input ${i} hung (> ${HANG_MS} ms): ${input!.seed} ${input!.mutations}`);
+        void worker.terminate().finally(() => reject(err));
       }
     }, 250);
     worker.once('message', (stats: FuzzStats) => {
@@ -63,7 +78,8 @@ function runWorker(target: string, count: number): Promise<FuzzStats> {
     });
     worker.once('exit', (code) => {
       clearInterval(timer);
-      if (code !== 0) reject(new Error(`${target}: the fuzz worker exited with code ${code} at input ${Atomics.load(at, 0)}`));
+      // After the results this is a no-op; before them, the worker died.
+      if (!stopped) reject(new Error(`${target}: the fuzz worker exited (code ${code}) without results at input ${Atomics.load(at, 0)}`));
     });
   });
 }

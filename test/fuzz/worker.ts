@@ -17,6 +17,7 @@ interface FuzzJob {
   readonly seed: number;
   readonly count: number;
   readonly progress: SharedArrayBuffer;
+  readonly scratch: string;
 }
 
 const job = workerData as FuzzJob | undefined;
@@ -24,7 +25,7 @@ if (!isMainThread && job?.napoodFuzz) {
   const target = allTargets().find((t) => t.name === job.target);
   if (!target) throw new Error(`no fuzz target ${job.target}`);
   const at = new Int32Array(job.progress);
-  const stats = fuzzTarget(target, job.seed, job.count, (i) => Atomics.store(at, 0, i));
+  const stats = fuzzTarget(target, job.seed, job.count, (i) => Atomics.store(at, 0, i), job.scratch);
   parentPort!.postMessage(stats);
 } else if (isMainThread && process.env.NAPOOD_FUZZ && process.argv[1]?.endsWith('worker.js')) {
   const [name, count = '1000', seed = '1', index] = process.env.NAPOOD_FUZZ.split(':');
