@@ -160,6 +160,12 @@ export function readPngHeader(b: Uint8Array): PngHeader | undefined {
   };
 }
 
+/**
+ * Most pixels `decodePng` decodes (default of its `maxPixels`): napood's image loader refuses
+ * larger images (DEFAULT_MAX_PIXELS, decompression bombs) before decoding anything.
+ */
+export const PNG_MAX_PIXELS = 40_000_000;
+
 /** Why `decodePng` leaves a file to sharp; undefined when it decodes this kind of file. */
 export function pngFallbackReason(h: PngHeader): string | undefined {
   if (h.interlaced) return 'interlaced';
@@ -170,13 +176,15 @@ export function pngFallbackReason(h: PngHeader): string | undefined {
 /**
  * Decode a PNG whose header is `h` (from readPngHeader on the same bytes) to 8-bit pixels, 1
  * channel for grey files, 3 for the others, inflating with `z`. `{ fallback }` says why the file
- * is left to sharp (unsupported kind, or not a clean file: see the module comment). Never throws
- * on bad input.
+ * is left to sharp (unsupported kind, or not a clean file: see the module comment; also more than
+ * `maxPixels` pixels, checked before anything is allocated). Never throws on bad input.
  */
-export function decodePng(b: Uint8Array, h: PngHeader, z: PngZlib): PngPixels | { fallback: string } {
+export function decodePng(b: Uint8Array, h: PngHeader, z: PngZlib, maxPixels: number = PNG_MAX_PIXELS): PngPixels | { fallback: string } {
   const why = pngFallbackReason(h);
   if (why) return { fallback: why };
   const { width, height, bitDepth: depth, colorType } = h;
+  // Before anything is allocated: the inflated data and the pixels grow with width × height.
+  if (width * height > maxPixels) return { fallback: `${width}×${height} pixels, over the limit of ${maxPixels}` };
   const samples = SAMPLES[colorType]!;
   const rowBytes = Math.ceil((width * samples * depth) / 8);
   const stride = rowBytes + 1;

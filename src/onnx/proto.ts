@@ -41,10 +41,20 @@ const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8enc = new TextEncoder();
 
-/** Error raised while decoding; the caller turns it into a NapoodError naming the file. */
-export class ProtoDecodeError extends Error {
+/**
+ * Error raised while decoding: a NapoodError whose argument is the `what` given to the decoder
+ * (the file name, e.g. "model.onnx", then the path of the message within it); callers may
+ * rephrase it naming the file. Every malformed input gives this error (never a RangeError or a
+ * TypeError): truncated data, lengths past the end, varints over 64 bits, field tags out of
+ * range, wire types that do not match, tensor dims that are negative or declare more elements
+ * than the tensor's bytes can hold. Recursion is bounded by the schema (model → graph → node →
+ * attribute → tensor; subgraphs are not decoded), whatever the input.
+ */
+export class ProtoDecodeError extends NapoodError {
   constructor(message: string) {
-    super(message);
+    const colon = message.indexOf(': ');
+    super(colon > 0 ? message.slice(0, colon) : 'model', 'protobuf data', 'something else');
+    this.message = message;
     this.name = 'ProtoDecodeError';
   }
 }
@@ -68,6 +78,8 @@ function readVarint(buf: Uint8Array, pos: number, what: string): [number, number
     if (i >= buf.length) throw new ProtoDecodeError(`${what}: varint runs past the end of the data at byte ${pos}`);
     if (i - pos >= 10) throw new ProtoDecodeError(`${what}: varint longer than 10 bytes at byte ${pos}`);
     const b = buf[i++]!;
+    // The 10th byte holds bit 63 only: more is a value over 64 bits.
+    if (i - pos === 10 && b > 1) throw new ProtoDecodeError(`${what}: varint at byte ${pos} overflows 64 bits`);
     big |= BigInt(b & 0x7f) << shift;
     if (b < 0x80) break;
   }
@@ -82,6 +94,8 @@ export function readFields(buf: Uint8Array, what: string): WireField[] {
     const start = pos;
     const [tag, p1] = readVarint(buf, pos, what);
     pos = p1;
+    // Field numbers are below 2^29, so a tag fits in 32 bits (and `tag & 7` is exact).
+    if (tag < 0 || tag > 0xffffffff) throw new ProtoDecodeError(`${what}: field tag ${tag} at byte ${start} out of range (not protobuf data)`);
     const no = Math.floor(tag / 8);
     const wire = tag & 7;
     if (no === 0) throw new ProtoDecodeError(`${what}: field number 0 at byte ${start} (not protobuf data)`);
@@ -229,7 +243,30 @@ export function decodeTensor(buf: Uint8Array, what: string): TensorProto {
       default: break;
     }
   }
+  checkDims(dims, name, buf.length, external, what);
   return { name, dims, dataType, rawData, floatData, doubleData, int32Data, int64Data, external, raw: buf };
+}
+
+/**
+ * Tensor dims must be non-negative integers whose product is exact (below 2^53); and a tensor
+ * whose values are in the file cannot hold more elements than twice its encoded size (no
+ * element type packs more than two to a byte), so that a corrupt dims field ([1e6, 1e6] on a
+ * small tensor) is refused here rather than sized by whatever allocates for it later.
+ */
+function checkDims(dims: readonly number[], name: string, bytes: number, external: boolean, what: string): void {
+  let n = 1;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new ProtoDecodeError(`${what}: tensor ${JSON.stringify(name)} has dims [${dims.join(', ')}] (a dimension must be a non-negative integer)`);
+    }
+    n *= d;
+  }
+  if (!Number.isSafeInteger(n)) {
+    throw new ProtoDecodeError(`${what}: tensor ${JSON.stringify(name)} has dims [${dims.join(', ')}] whose product overflows 2^53`);
+  }
+  if (!external && n > 2 * bytes) {
+    throw new ProtoDecodeError(`${what}: tensor ${JSON.stringify(name)} declares dims [${dims.join(', ')}] = ${n} elements, more than its ${bytes} bytes can hold (corrupt model?)`);
+  }
 }
 
 function halfToFloat(h: number): number {
@@ -255,7 +292,7 @@ export function numel(dims: readonly number[]): number {
 export function tensorValues(t: TensorProto): Float64Array {
   const n = numel(t.dims);
   if (t.external) throw new ProtoDecodeError(`tensor ${JSON.stringify(t.name)} keeps its data in an external file`);
-  const out = new Float64Array(n);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ProtoDecodeError(`tensor ${JSON.stringify(t.name)} has dims [${t.dims.join(', ')}]`);
   const raw = t.rawData;
   if (raw !== undefined && raw.length > 0) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -265,6 +302,8 @@ export function tensorValues(t: TensorProto): Float64Array {
     if (raw.length !== n * s) {
       throw new ProtoDecodeError(`tensor ${JSON.stringify(t.name)}: raw_data holds ${raw.length} bytes, dims [${t.dims.join(', ')}] need ${n * s}`);
     }
+    // Allocated once the data is known to hold exactly n values.
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const o = i * s;
       switch (t.dataType) {
@@ -303,6 +342,7 @@ export function tensorValues(t: TensorProto): Float64Array {
   if (src.length !== n) {
     throw new ProtoDecodeError(`tensor ${JSON.stringify(t.name)}: holds ${src.length} values, dims [${t.dims.join(', ')}] need ${n}`);
   }
+  const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = src[i]!;
   return out;
 }

@@ -17,7 +17,7 @@ import { BATCH_FIELDS, DUMP_TENSORS, type BatchField, type FeatureBatch, type Li
 import { firstNonFinite, isFloatDType } from './convert.js';
 import { npyTensor, readNpyHeader } from './npy.js';
 import { readSafetensorsHeader } from './safetensors.js';
-import { type StoredTensor, TensorReader, elementCount, rowCount } from './tensor.js';
+import { type StoredTensor, TensorReader, checkReadSize, elementCount, rowCount, rowElements } from './tensor.js';
 import { napWasmStagingBuffer } from '../../kernels/nap_simd.js';
 
 export type DumpField = BatchField;
@@ -130,13 +130,29 @@ function locate(p: string, argument: string, what: string, names: readonly strin
   return { format: 'safetensors', tensors: new Map(h.tensors), metadata: { ...h.metadata }, found: [...h.tensors.keys()] };
 }
 
-function checkFinite(data: Float32Array, rowElems: number, firstRow: number, argument: string, tensor: string, dumpPath: string): void {
+/**
+ * Throw when `data` (rows firstRow… of tensor `t`, as float32) holds NaN or ±Inf. An infinity
+ * that is a finite value in the file (float64 data beyond ±3.4e38, rounded to ±Inf by the
+ * conversion to float32) is reported as an overflow with the value, read again as float64.
+ */
+function checkFinite(data: Float32Array, t: StoredTensor, firstRow: number, reader: TensorReader, argument: string, dumpPath: string): void {
   const i = firstNonFinite(data);
   if (i < 0) return;
+  const rowElems = Math.max(rowElements(t), 1);
   const v = data[i];
+  const row = firstRow + Math.floor(i / rowElems);
+  const where = `row ${row} (element ${i % rowElems} of the row)`;
+  if (!Number.isNaN(v) && t.dtype === 'float64') {
+    // The same bytes as one flat vector: read just that element as float64.
+    const flat: StoredTensor = { ...t, shape: [elementCount(t.shape)] };
+    const orig = reader.readFloat64(flat, firstRow * rowElems + i, 1)[0];
+    if (Number.isFinite(orig)) {
+      throw new NapoodError(argument, `values in tensor "${t.name}" of ${dumpPath} that fit in float32 (napood computes in float32; the largest float32 is ±3.4028235e38)`,
+        `${orig} at ${where}, which overflows float32`);
+    }
+  }
   const kind = Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
-  const row = firstRow + Math.floor(i / Math.max(rowElems, 1));
-  throw new NapoodError(argument, `finite values in tensor "${tensor}" of ${dumpPath}`, `${kind} at row ${row} (element ${i % Math.max(rowElems, 1)} of the row)`);
+  throw new NapoodError(argument, `finite values in tensor "${t.name}" of ${dumpPath}`, `${kind} at ${where}`);
 }
 
 function readHeadTensors(weight: StoredTensor, bias: StoredTensor | undefined, argument: string): LinearHead {
@@ -146,12 +162,13 @@ function readHeadTensors(weight: StoredTensor, bias: StoredTensor | undefined, a
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== k)) {
     throw new NapoodError(argument, `"${bias.name}" of shape [${k}] (K of "${weight.name}" ${shapeString(weight.shape)})`, shapeString(bias.shape));
   }
+  checkReadSize(weight, k, argument);
   const r = new TensorReader();
   try {
     const w = r.readFloat32(weight, 0, k);
-    checkFinite(w, c, 0, argument, weight.name, weight.file);
+    checkFinite(w, weight, 0, r, argument, weight.file);
     const b = bias ? r.readFloat32(bias, 0, k) : new Float32Array(k);
-    if (bias) checkFinite(b, 1, 0, argument, bias.name, bias.file);
+    if (bias) checkFinite(b, bias, 0, r, argument, bias.file);
     return { weight: w, bias: b, k, c };
   } finally {
     r.close();
@@ -165,7 +182,8 @@ function readHeadTensors(weight: StoredTensor, bias: StoredTensor | undefined, a
  */
 export function loadHead(p: string, argument: string = p): LinearHead {
   const what = 'a classifier head: a .safetensors file or a directory of .npy files with head.weight [K,C] and head.bias [K] (or weight/bias, fc.weight/fc.bias)';
-  if (p.endsWith('.npy') && fs.existsSync(p) && fs.statSync(p).isFile()) {
+  // One .npy file (not a directory named x.npy): readNpyHeader refuses FIFOs, devices.
+  if (p.endsWith('.npy') && fs.existsSync(p) && !fs.statSync(p).isDirectory()) {
     return readHeadTensors(npyTensor(readNpyHeader(p, argument), 'weight'), undefined, argument);
   }
   const names = HEAD_NAME_PAIRS.flat();
@@ -227,6 +245,9 @@ class DumpImpl implements Dump {
     }
     if (n === 0) throw new NapoodError(arg, 'a dump with at least one row', `N = 0 (${rowTensors.map(desc).join(', ')})`);
     this.n = n;
+    // Rows are read into one typed array each: a row over 2 GiB (a corrupt or hostile header,
+    // e.g. featureMap [1, 100000, 100000, 1]) is refused here, before any read.
+    for (const x of rowTensors) checkReadSize(x, 1, arg);
 
     if (fm) {
       const [, c, h, w] = fm.shape;
@@ -279,7 +300,8 @@ class DumpImpl implements Dump {
   /** readRows into `pool[name]` (grown as needed) when a pool is given. */
   private readRowsInto(name: string, start: number, count: number, pool?: Map<string, Float32Array>): Float32Array {
     const t = this.tensor(name);
-    const rowElems = t.shape.length <= 1 ? 1 : elementCount(t.shape.slice(1));
+    const rowElems = rowElements(t);
+    checkReadSize(t, count, this.argument, 4, 'ask for fewer rows per batch');
     let out: Float32Array | undefined;
     if (pool) {
       const have = pool.get(name);
@@ -288,14 +310,14 @@ class DumpImpl implements Dump {
       out = out.subarray(0, count * rowElems);
     }
     const data = this.reader.readFloat32(t, start, count, out);
-    checkFinite(data, rowElems, start, this.argument, name, this.path);
+    checkFinite(data, t, start, this.reader, this.argument, this.path);
     return data;
   }
 
   private readStaged(start: number, count: number, out: Float32Array): Float32Array {
     const t = this.tensor('featureMap');
     const data = this.reader.readFloat32(t, start, count, out);
-    checkFinite(data, elementCount(t.shape.slice(1)), start, this.argument, 'featureMap', this.path);
+    checkFinite(data, t, start, this.reader, this.argument, this.path);
     return data;
   }
 
@@ -361,6 +383,7 @@ class DumpImpl implements Dump {
       rows = Math.max(1, Math.floor(budget / Math.max(rowBytes, 1)));
     }
 
+    if (readMap && shape) checkReadSize(this.tensor('featureMap'), Math.min(rows, end - start), arg, 4, 'ask for fewer rows per batch');
     const pool = opts.reuseBuffers ? new Map<string, Float32Array>() : undefined;
     const staged = opts.stageFeatureMap && readMap && shape ? napWasmStagingBuffer(Math.min(rows, end - start) * mapRow) : null;
     for (let s = start; s < end; s += rows) {

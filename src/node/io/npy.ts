@@ -15,11 +15,16 @@ import * as path from 'node:path';
 import { NapoodError, describe, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes } from './convert.js';
 import { openAtomicWriter, writeFileAtomic } from './atomic.js';
-import { type StoredTensor, elementCount, readTensorFloat32 } from './tensor.js';
+import { type StoredTensor, elementCount, readTensorFloat32, shapeByteLength } from './tensor.js';
+import { openRegularFile, readAt } from './file.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** Largest header napood accepts (numpy's own reader refuses > 10000 bytes by default). */
 export const NPY_MAX_HEADER_BYTES = 1 << 20;
+/** Most dimensions a shape may have (numpy 2's NPY_MAXDIMS). */
+export const NPY_MAX_DIMS = 64;
+/** Deepest nesting of ( [ { in a header (numpy's own headers nest 2 levels). */
+const NPY_MAX_NESTING = 32;
 
 /** A parsed .npy header: where the data lies and how to read it. */
 export interface NpyDescriptor {
@@ -49,6 +54,7 @@ type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: P
 
 class PyLiteralParser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string, private readonly file: string) {}
 
   private fail(expected: string): never {
@@ -70,9 +76,13 @@ class PyLiteralParser {
   private value(): PyValue {
     this.ws();
     const c = this.s[this.i];
-    if (c === '{') return this.dict();
-    if (c === '(') return this.seq(')');
-    if (c === '[') return this.seq(']');
+    if (c === '{' || c === '(' || c === '[') {
+      // Bounded recursion: a header of "((((…" must not overflow the stack.
+      if (++this.depth > NPY_MAX_NESTING) this.fail(`at most ${NPY_MAX_NESTING} nested brackets`);
+      const v = c === '{' ? this.dict() : this.seq(c === '(' ? ')' : ']');
+      this.depth--;
+      return v;
+    }
     if (c === "'" || c === '"') return this.str();
     if (c !== undefined && /[-+0-9]/.test(c)) return this.int();
     for (const [word, val] of [['True', true], ['False', false], ['None', null]] as const) {
@@ -128,7 +138,8 @@ class PyLiteralParser {
 
   private dict(): { [key: string]: PyValue } {
     this.i++;
-    const out: { [key: string]: PyValue } = {};
+    // No prototype: a key "__proto__" is a key like any other.
+    const out: { [key: string]: PyValue } = Object.create(null);
     for (;;) {
       this.ws();
       if (this.s[this.i] === '}') {
@@ -153,6 +164,10 @@ class PyLiteralParser {
 
 /** dtype and byte order of a numpy descr string such as '<f4', '>i8', '|u1'. */
 export function parseDescr(descr: string, file: string): { dtype: DType; littleEndian: boolean } {
+  if (/^[<>|=]?O\d*$/.test(descr)) {
+    throw new NapoodError(file, 'a numeric dtype (float32, float16, float64, int64, int32, int16, uint8 or int8)',
+      `descr ${describe(descr)}: an object array (pickled Python objects, which napood never unpickles)`);
+  }
   const m = /^([<>|=])([a-z][0-9]+)$/.exec(descr);
   const dtype = m ? DESCR_TYPES[m[2]] : undefined;
   if (!m || !dtype) {
@@ -164,88 +179,100 @@ export function parseDescr(descr: string, file: string): { dtype: DType; littleE
   return { dtype, littleEndian: order === '>' ? false : order === '<' ? true : HOST_LITTLE_ENDIAN };
 }
 
-function readPrefix(fd: number, length: number): Uint8Array {
-  const buf = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const got = fs.readSync(fd, buf, done, length - done, done);
-    if (got === 0) break;
-    done += got;
+/** Fields of the fixed .npy prefix: version and where the header lies. */
+interface NpyPrefix {
+  readonly major: number;
+  readonly minor: number;
+  readonly headerStart: number;
+  readonly headerLen: number;
+}
+
+/** The magic, version and header length of a .npy file from its first (up to 12) bytes. */
+function parseNpyPrefix(pre: Uint8Array, fileSize: number, argument: string): NpyPrefix {
+  if (pre.length < 10 || !MAGIC.every((b, i) => pre[i] === b)) {
+    throw new NapoodError(argument, 'a .npy file (starting with the magic "\\x93NUMPY")',
+      pre.length < 6 ? `a file of ${fileSize} bytes` : `first bytes ${describe(Buffer.from(pre.subarray(0, 6)).toString('latin1'))}`);
   }
-  return buf.subarray(0, done);
+  const major = pre[6], minor = pre[7];
+  if (!(major === 1 || major === 2 || major === 3) || minor !== 0) {
+    throw new NapoodError(argument, '.npy format version 1.0, 2.0 or 3.0', `version ${major}.${minor}`);
+  }
+  const lenBytes = major === 1 ? 2 : 4;
+  if (pre.length < 8 + lenBytes) throw new NapoodError(argument, `a .npy header length field of ${lenBytes} bytes`, `a file of ${fileSize} bytes`);
+  const dv = new DataView(pre.buffer, pre.byteOffset, pre.length);
+  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  const headerStart = 8 + lenBytes;
+  if (headerLen > NPY_MAX_HEADER_BYTES) {
+    throw new NapoodError(argument, `a .npy header of at most ${NPY_MAX_HEADER_BYTES} bytes`, `a header length of ${headerLen} bytes (corrupt file?)`);
+  }
+  if (headerStart + headerLen > fileSize) {
+    throw new NapoodError(argument, `a .npy header of ${headerLen} bytes (file of at least ${headerStart + headerLen} bytes)`, `a file of ${fileSize} bytes (truncated)`);
+  }
+  return { major, minor, headerStart, headerLen };
+}
+
+/** The descriptor from the header's dict literal; the data must fit in `fileSize` bytes. */
+function parseNpyDict(headerBytes: Uint8Array, p: NpyPrefix, fileSize: number, file: string, argument: string): NpyDescriptor {
+  const text = Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.length).toString(p.major === 3 ? 'utf8' : 'latin1');
+  const parsed = new PyLiteralParser(text, argument).parseAll();
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new NapoodError(argument, 'a .npy header holding a dict', describe(text.trim()));
+  }
+  for (const key of ['descr', 'fortran_order', 'shape']) {
+    if (!Object.hasOwn(parsed, key)) throw new NapoodError(argument, `a .npy header with the key '${key}'`, describe(text.trim()));
+  }
+  const descr = parsed.descr;
+  if (typeof descr !== 'string') {
+    throw new NapoodError(argument, "a plain dtype descr such as '<f4' (structured arrays are not supported)", `descr ${describe(JSON.stringify(descr))}`);
+  }
+  const { dtype, littleEndian } = parseDescr(descr, argument);
+  const shapeV = parsed.shape;
+  if (!Array.isArray(shapeV) || !shapeV.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw new NapoodError(argument, 'a shape tuple of non-negative integers', `shape ${describe(JSON.stringify(shapeV))}`);
+  }
+  const shape = shapeV as number[];
+  if (shape.length > NPY_MAX_DIMS) throw new NapoodError(argument, `a shape of at most ${NPY_MAX_DIMS} dimensions (numpy's limit)`, `${shape.length} dimensions`);
+  if (typeof parsed.fortran_order !== 'boolean') throw new NapoodError(argument, "fortran_order True or False", describe(JSON.stringify(parsed.fortran_order)));
+  // A ≤ 1-D array has the same bytes in either order.
+  if (parsed.fortran_order && shape.length > 1) {
+    throw new NapoodError(argument, 'a C-order (row-major) array; save it with np.save(np.ascontiguousarray(a))', `fortran_order True, shape ${shapeString(shape)}`);
+  }
+  const dataOffset = p.headerStart + p.headerLen;
+  const byteLength = shapeByteLength(shape, dtypeSize(dtype));
+  if (byteLength === undefined) {
+    throw new NapoodError(argument, 'a shape whose size fits in 2^53 bytes', `shape ${shapeString(shape)} ${dtype} (corrupt header?)`);
+  }
+  if (dataOffset + byteLength > fileSize) {
+    throw new NapoodError(argument, `${dataOffset + byteLength} bytes (header ${dataOffset} + data ${shapeString(shape)} ${dtype} = ${byteLength})`,
+      `${fileSize} bytes (truncated file)`);
+  }
+  return { path: file, dtype, shape, dataOffset, byteLength, littleEndian, descr, version: [p.major, p.minor] };
+}
+
+/**
+ * Parse the header of a .npy file held in `bytes` (the whole file, or at least its prefix and
+ * header when `fileSize` gives the size of the whole file) and check that the file holds all the
+ * data. `argument` names it in errors; `file` goes into the descriptor's path.
+ */
+export function parseNpyHeader(bytes: Uint8Array, argument: string, fileSize: number = bytes.length, file: string = argument): NpyDescriptor {
+  const p = parseNpyPrefix(bytes.subarray(0, 12), fileSize, argument);
+  const end = p.headerStart + p.headerLen;
+  if (end > bytes.length) throw new NapoodError(argument, `the .npy header (${end} bytes) in the bytes given`, `${bytes.length} bytes`);
+  return parseNpyDict(bytes.subarray(p.headerStart, end), p, fileSize, file, argument);
 }
 
 /**
  * Parse the header of the .npy file at `file` and check that the file holds all the data.
- * `argument` names the file in errors (default: the path).
+ * `argument` names the file in errors (default: the path). Only a regular file is opened (a FIFO
+ * or a directory is refused, see file.ts); only the prefix and the header are read.
  */
 export function readNpyHeader(file: string, argument: string = file): NpyDescriptor {
-  let fd: number;
+  const { fd, size: fileSize } = openRegularFile(file, argument, 'a readable .npy file');
   try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new NapoodError(argument, 'a readable .npy file', (err as Error).message);
-  }
-  try {
-    const fileSize = fs.fstatSync(fd).size;
-    const pre = readPrefix(fd, 12);
-    if (pre.length < 10 || !MAGIC.every((b, i) => pre[i] === b)) {
-      throw new NapoodError(argument, 'a .npy file (starting with the magic "\\x93NUMPY")',
-        pre.length < 6 ? `a file of ${fileSize} bytes` : `first bytes ${describe(Buffer.from(pre.subarray(0, 6)).toString('latin1'))}`);
-    }
-    const major = pre[6], minor = pre[7];
-    if (!(major === 1 || major === 2 || major === 3) || minor !== 0) {
-      throw new NapoodError(argument, '.npy format version 1.0, 2.0 or 3.0', `version ${major}.${minor}`);
-    }
-    const lenBytes = major === 1 ? 2 : 4;
-    if (pre.length < 8 + lenBytes) throw new NapoodError(argument, `a .npy header length field of ${lenBytes} bytes`, `a file of ${fileSize} bytes`);
-    const dv = new DataView(pre.buffer, pre.byteOffset, pre.length);
-    const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
-    const headerStart = 8 + lenBytes;
-    if (headerLen > NPY_MAX_HEADER_BYTES) {
-      throw new NapoodError(argument, `a .npy header of at most ${NPY_MAX_HEADER_BYTES} bytes`, `a header length of ${headerLen} bytes (corrupt file?)`);
-    }
-    if (headerStart + headerLen > fileSize) {
-      throw new NapoodError(argument, `a .npy header of ${headerLen} bytes (file of at least ${headerStart + headerLen} bytes)`, `a file of ${fileSize} bytes (truncated)`);
-    }
-    const headerBytes = Buffer.alloc(headerLen);
-    let done = 0;
-    while (done < headerLen) {
-      const got = fs.readSync(fd, headerBytes, done, headerLen - done, headerStart + done);
-      if (got === 0) break;
-      done += got;
-    }
-    const text = headerBytes.toString(major === 3 ? 'utf8' : 'latin1');
-    const parsed = new PyLiteralParser(text, argument).parseAll();
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new NapoodError(argument, 'a .npy header holding a dict', describe(text.trim()));
-    }
-    for (const key of ['descr', 'fortran_order', 'shape']) {
-      if (!(key in parsed)) throw new NapoodError(argument, `a .npy header with the key '${key}'`, describe(text.trim()));
-    }
-    const descr = parsed.descr;
-    if (typeof descr !== 'string') {
-      throw new NapoodError(argument, "a plain dtype descr such as '<f4' (structured arrays are not supported)", `descr ${describe(JSON.stringify(descr))}`);
-    }
-    const { dtype, littleEndian } = parseDescr(descr, argument);
-    const shapeV = parsed.shape;
-    if (!Array.isArray(shapeV) || !shapeV.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-      throw new NapoodError(argument, 'a shape tuple of non-negative integers', `shape ${describe(JSON.stringify(shapeV))}`);
-    }
-    const shape = shapeV as number[];
-    if (typeof parsed.fortran_order !== 'boolean') throw new NapoodError(argument, "fortran_order True or False", describe(JSON.stringify(parsed.fortran_order)));
-    // A ≤ 1-D array has the same bytes in either order.
-    if (parsed.fortran_order && shape.length > 1) {
-      throw new NapoodError(argument, 'a C-order (row-major) array; save it with np.save(np.ascontiguousarray(a))', `fortran_order True, shape ${shapeString(shape)}`);
-    }
-    const dataOffset = headerStart + headerLen;
-    const byteLength = elementCount(shape) * dtypeSize(dtype);
-    if (!Number.isSafeInteger(byteLength)) throw new NapoodError(argument, 'a shape whose size fits in 2^53 bytes', shapeString(shape));
-    if (dataOffset + byteLength > fileSize) {
-      throw new NapoodError(argument, `${dataOffset + byteLength} bytes (header ${dataOffset} + data ${shapeString(shape)} ${dtype} = ${byteLength})`,
-        `${fileSize} bytes (truncated file)`);
-    }
-    return { path: file, dtype, shape, dataOffset, byteLength, littleEndian, descr, version: [major, minor] };
+    const p = parseNpyPrefix(readAt(fd, 12, 0), fileSize, argument);
+    const header = readAt(fd, p.headerLen, p.headerStart);
+    if (header.length < p.headerLen) throw new NapoodError(argument, `a .npy header of ${p.headerLen} bytes`, `a file that ends at byte ${p.headerStart + header.length} (it changed while being read)`);
+    return parseNpyDict(header, p, fileSize, file, argument);
   } finally {
     fs.closeSync(fd);
   }

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { NapoodError, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes, toFloat32, toFloat64 } from './convert.js';
+import { openRegularFile } from './file.js';
 
 /** Where a stored tensor's bytes lie. */
 export interface StoredTensor {
@@ -27,6 +28,44 @@ export interface StoredTensor {
 
 /** Largest scratch buffer a reader allocates (bytes); larger reads are done in pieces. */
 export const SCRATCH_BYTES = 4 << 20;
+
+/**
+ * Largest array one read returns (bytes): rows are read into one typed array, and JS engines cap
+ * those (V8: 2^32 elements on 64-bit hosts); 2 GiB keeps every reader well inside that.
+ */
+export const MAX_READ_BYTES = 2 ** 31;
+
+/**
+ * prod(shape) · elemSize, or undefined when it would not be exact in a double: the product of
+ * the non-zero dimensions (so also every row size, whatever the row count) must stay below
+ * 2^53. A zero dimension makes the tensor empty (0 bytes).
+ */
+export function shapeByteLength(shape: readonly number[], elemSize: number): number | undefined {
+  let n = elemSize;
+  let empty = false;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) return undefined;
+    if (d === 0) empty = true;
+    else if (!Number.isSafeInteger((n *= d))) return undefined;
+  }
+  return empty ? 0 : n;
+}
+
+/**
+ * Refuse a read of `rows` rows of `t` into float32 (or float64 when `bytesPerValue` is 8) that
+ * would need an array over MAX_READ_BYTES, before anything is allocated. `argument` names the
+ * dump in the error.
+ */
+export function checkReadSize(t: StoredTensor, rows: number, argument: string, bytesPerValue = 4, hint = ''): void {
+  const per = rowElements(t) * bytesPerValue;
+  const bytes = rows * per;
+  if (bytes > MAX_READ_BYTES) {
+    const as = bytesPerValue === 4 ? 'float32' : 'float64';
+    throw new NapoodError(argument, `rows of tensor "${t.name}" ${shapeString(t.shape)} that fit in one array of at most ${MAX_READ_BYTES / 2 ** 30} GiB`,
+      rows === 1 || per > MAX_READ_BYTES ? `one row of ${per} bytes as ${as} (a corrupt header, or a tensor too large for napood)`
+        : `${rows} rows of ${per} bytes = ${bytes} bytes as ${as} in one read${hint ? ` (${hint})` : ''}`);
+  }
+}
 
 export function elementCount(shape: readonly number[]): number {
   let n = 1;
@@ -58,11 +97,7 @@ export class TensorReader {
     if (this.closed) throw new NapoodError(file, 'an open dump', 'one that was already closed');
     let fd = this.fds.get(file);
     if (fd === undefined) {
-      try {
-        fd = fs.openSync(file, 'r');
-      } catch (err) {
-        throw new NapoodError(file, 'a readable file', (err as Error).message);
-      }
+      fd = openRegularFile(file, file, 'a readable tensor file').fd;
       this.fds.set(file, fd);
     }
     return fd;
@@ -116,6 +151,7 @@ export class TensorReader {
   readFloat32(t: StoredTensor, start: number, count: number, out?: Float32Array): Float32Array {
     this.checkRange(t, start, count);
     const total = count * rowElements(t);
+    if (!out) checkReadSize(t, count, t.name);
     if (out && out.length < total) throw new NapoodError(t.name, `an output array of ≥ ${total} elements`, `${out.length}`);
     const dst = out ?? new Float32Array(total);
     if (t.dtype === 'float32' && t.littleEndian === HOST_LITTLE_ENDIAN) {
@@ -130,6 +166,7 @@ export class TensorReader {
   /** Rows [start, start+count) as float64 numbers (integers exact up to 2^53). */
   readFloat64(t: StoredTensor, start: number, count: number): Float64Array {
     this.checkRange(t, start, count);
+    checkReadSize(t, count, t.name, 8);
     const dst = new Float64Array(count * rowElements(t));
     this.forEachPiece(t, start, count, (bytes, elems, off) => toFloat64(bytes, t.dtype, elems, dst, off));
     return dst;
