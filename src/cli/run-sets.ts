@@ -2,7 +2,6 @@
  * The commands over sets: score, eval, fit (feature dumps, or images / tensors with --model), and
  * methods. Each parses its flags into the library's options, calls src/app and src/node, prints.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { NapoodError, describe } from '../errors.js';
 import { checkFitScale, NormMeter } from '../app/checks.js';
@@ -13,6 +12,7 @@ import { parseStateFile, stateFileText } from '../app/state-file.js';
 import { METHODS } from '../methods/registry.js';
 import { checkOutputs, writeOutputs } from '../node/outputs.js';
 import { writeNpy } from '../node/io/npy.js';
+import { readRegularFile } from '../node/io/file.js';
 import { checkSources, scoreSource, type BatchSource, type FittedMethod } from '../run/pipeline.js';
 import { parseMethodList, parseMethodSpec, type MethodSpec } from '../run/spec.js';
 import type { FeatureBatch, Head, NapoodEvents } from '../types.js';
@@ -32,12 +32,7 @@ function methodOption(values: Values, required: boolean): string | undefined {
 }
 
 function readStateFile(path: string): Map<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new NapoodError('--state', 'a readable JSON state file written by `napood fit`', `${describe(path)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = new TextDecoder().decode(readRegularFile(path, '--state', 'a readable JSON state file written by `napood fit`'));
   return parseStateFile(text, path);
 }
 

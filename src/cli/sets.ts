@@ -2,7 +2,7 @@
  * The CLI's side of a run's sets: flags → the typed options of `RunSets` (src/node/sets.ts),
  * the model opened from `--model` with the user's layer choices, and the events printer.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../node/io/file.js';
 import { NapoodError } from '../errors.js';
 import { PREPROCESS_OPTIONS, preprocessFromFlags, type PreprocessFlags } from '../node/images/preprocess-flags.js';
 export { fitSampleOptions, idLabelsOption, modelOptions, modelSetOptions } from './specs.js';
@@ -63,12 +63,7 @@ export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
 }
 
 function readClasses(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new NapoodError('--classes', 'a readable text file with one class name per line', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = new TextDecoder().decode(readRegularFile(path, '--classes', 'a readable text file with one class name per line'));
   const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   if (names.length === 0) throw new NapoodError('--classes', 'one class name per line', `no names in ${path}`);
   const seen = new Set<string>();

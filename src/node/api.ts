@@ -11,7 +11,7 @@
  *   const report = await od.evaluate('val/', { textures: 'dtd/' });
  *   await od.saveState('state.json');
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './io/file.js';
 import { NapoodError, describe } from '../errors.js';
 import { OodModel, type DataSet, type ImageEntry, type OodModelOptions, type Scores } from '../app/api.js';
 import type { EvalReport } from '../app/report.js';
@@ -79,8 +79,7 @@ export class NodeOodModel extends OodModel {
 
   /** Load a state file (`napood fit --out`, saveState). */
   loadStateFile(path: string, methods?: string | readonly string[]): this {
-    let text: string;
-    try { text = readFileSync(path, 'utf8'); } catch (e) { throw new NapoodError('state', 'a readable state file', `${describe(path)} (${(e as NodeJS.ErrnoException).code ?? e})`); }
+    const text = new TextDecoder().decode(readRegularFile(path, 'state', 'a readable state file'));
     return this.loadState(text, methods, path);
   }
 
