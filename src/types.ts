@@ -124,6 +124,8 @@ export interface ScoreContext<S = unknown> {
   readonly onLogits?: (logits: Float32Array) => void;
   /** The model the batches come from, when there is one (methods that need 'model'). */
   readonly model?: ModelAccess;
+  /** Named layers the spec asks for (`nap[L1+L2]`: batch.featureMaps holds their maps). */
+  readonly layers?: readonly string[];
 }
 
 /**
@@ -157,6 +159,8 @@ export interface MethodDefinition<S = unknown> {
   score(batch: FeatureBatch, ctx: ScoreContext<S>): Float64Array | Promise<Float64Array>;
   /** True for methods that change the logits (ReAct, DICE, ASH, SCALE): they call ctx.onLogits. */
   readonly changesLogits?: boolean;
+  /** True for methods that can score named layers instead of the map before pooling (`nap[LAYER+…]`). */
+  readonly layered?: boolean;
 }
 
 /** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */

@@ -7,7 +7,7 @@
 import { NapoodError, shapeString } from '../errors.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { BatchSource, Field } from '../run/pipeline.js';
-import type { FeatureBatch, ModelAccess } from '../types.js';
+import type { FeatureBatch, FeatureMap, ModelAccess } from '../types.js';
 
 /** A batch from a model run: the FeatureBatch plus the named extra layers. */
 export interface ModelBatch extends FeatureBatch {
@@ -15,7 +15,7 @@ export interface ModelBatch extends FeatureBatch {
 }
 
 export interface ModelSource extends BatchSource {
-  batches(fields?: readonly Field[]): AsyncIterable<ModelBatch>;
+  batches(fields?: readonly Field[], layers?: readonly string[]): AsyncIterable<ModelBatch>;
   close(): void;
   /** After a full pass: what to tell the user about skipped or converted inputs (undefined: nothing). */
   summary?(): string | undefined;
@@ -57,17 +57,47 @@ export function modelSource(model: OnnxClassifier, opts: ModelSourceOptions): Mo
     head: model.head,
     classes: opts.classes,
     has: (field: Field) => (field === 'labels' ? withLabels : field === 'pooled' ? model.info.pooled !== undefined : true),
-    async *batches() {
+    hasLayer: (name: string) => model.info.extraOutputs.includes(name),
+    layerNames: model.info.extraOutputs,
+    async *batches(_fields?: readonly Field[], layers?: readonly string[]) {
       for await (const b of opts.inputs()) {
         const r = await model.run(b.data, b.n);
+        const featureMaps = layers?.length ? layerMaps(r.extra, layers, r.n, model.info.inputLayout, model.info.file) : undefined;
         yield {
           n: r.n, featureMap: r.featureMap, pooled: r.pooled, logits: r.logits, labels: withLabels ? b.labels : undefined, input: b.data, extra: r.extra, paths: b.paths,
+          ...(featureMaps ? { featureMaps } : {}),
         };
       }
     },
     summary: opts.summary,
     close: () => opts.close?.(),
   };
+}
+
+/**
+ * The maps of named layers from a run's extra outputs, NCHW: a 4-D output of a channels-first
+ * model as it is, of a channels-last model transposed from [N, H, W, C].
+ */
+export function layerMaps(extra: ModelBatch['extra'], layers: readonly string[], n: number, layout: 'nchw' | 'nhwc', file: string): Record<string, FeatureMap> {
+  const out: Record<string, FeatureMap> = {};
+  for (const name of layers) {
+    const t = extra[name];
+    if (!t || t.dims.length !== 4 || t.dims[0] !== n) {
+      throw new NapoodError(`layer ${JSON.stringify(name)}`, `a 4-D feature map [N, C, H, W] from ${file} (a convolutional layer)`, t ? `shape ${shapeString(t.dims)}` : 'no such output');
+    }
+    if (layout === 'nchw') {
+      out[name] = { data: t.data, c: t.dims[1]!, h: t.dims[2]!, w: t.dims[3]! };
+      continue;
+    }
+    const [, h, w, c] = t.dims as [number, number, number, number];
+    const data = new Float32Array(t.data.length);
+    for (let i = 0; i < n; i++) {
+      const base = i * h * w * c;
+      for (let p = 0; p < h * w; p++) for (let ch = 0; ch < c; ch++) data[base + ch * h * w + p] = t.data[base + p * c + ch]!;
+    }
+    out[name] = { data, c, h, w };
+  }
+  return out;
 }
 
 /** Check that a tensor shape is [N, ...the model's input dims] (NCHW, or NHWC for a channels-last model). */

@@ -48,9 +48,9 @@ async function prepare(specs: MethodSpec[], values: Values, head: Head | undefin
 function observed(source: BatchSource, meter: NormMeter): BatchSource {
   let pass = 0;
   return Object.assign(Object.create(source) as BatchSource, {
-    async *batches(fields: Parameters<BatchSource['batches']>[0]) {
+    async *batches(fields: Parameters<BatchSource['batches']>[0], layers?: readonly string[]) {
       const first = pass++ === 0;
-      for await (const b of source.batches(fields) as AsyncIterable<FeatureBatch>) {
+      for await (const b of (layers?.length ? source.batches(fields, layers) : source.batches(fields)) as AsyncIterable<FeatureBatch>) {
         if (first && b.pooled) meter.add(b.pooled.data, b.pooled.c);
         yield b;
       }
@@ -81,7 +81,7 @@ export async function runScore(argv: string[]): Promise<number> {
   checkOutputs([{ flag: '--out', path: out }], [features, fitPath, stringOption(values, 'state'), stringOption(values, 'head'), stringOption(values, 'model')].filter((p): p is string => p !== undefined));
   const progress = progressLine();
   const events = stderrEvents(progress);
-  const sets = await SetContext.create(values, events);
+  const sets = await SetContext.create(values, events, spec.layers ?? []);
   try {
     const train = fitPath ? await sets.open(fitPath, '--fit', 'train') : undefined;
     const source = await sets.open(features, '--features', 'features');
@@ -149,7 +149,7 @@ export async function runEval(argv: string[]): Promise<number> {
   checkOutputs(outputs, [idPath, ...oodList.map((o) => o.path.replace(/^@/, '')), fitPath, stringOption(values, 'state'), stringOption(values, 'head'), stringOption(values, 'model')].filter((p): p is string => p !== undefined));
   const progress = progressLine();
   const events = stderrEvents(progress);
-  const sets = await SetContext.create(values, events);
+  const sets = await SetContext.create(values, events, specs.flatMap((s) => s.layers ?? []));
   try {
     // The ID-train set first: with a model its class folders define the label order.
     const train = fitPath ? await sets.open(fitPath, '--fit', 'train') : undefined;

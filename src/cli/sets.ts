@@ -50,9 +50,9 @@ function shapeFromPreprocessing(values: Values): number[] | undefined {
   }
 }
 
-export async function openModelFrom(values: Values): Promise<OnnxClassifier> {
+export async function openModelFrom(values: Values, specLayers: readonly string[] = []): Promise<OnnxClassifier> {
   const threads = intOption(values, 'threads', 0, 0, 1024);
-  const layers = listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
+  const layers = [...new Set([...listOption(values, 'layers').flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean), ...specLayers])];
   return openModel(stringOption(values, 'model', true), {
     featureLayer: stringOption(values, 'feature-layer'),
     layers,
@@ -80,7 +80,8 @@ export class SetContext extends RunSets {
     super(opts);
   }
 
-  static async create(values: Values, events: NapoodEvents): Promise<SetContext> {
+  /** `specLayers`: named layers the methods read (nap[L1+L2]), added as model outputs. */
+  static async create(values: Values, events: NapoodEvents, specLayers: readonly string[] = []): Promise<SetContext> {
     const modelPath = stringOption(values, 'model');
     const batchRows = intOption(values, 'batch-rows', 0, 1, 1 << 24);
     if (!modelPath) {
@@ -101,7 +102,7 @@ export class SetContext extends RunSets {
     const seed = intOption(values, 'sample-seed', 0, 0, 0xffffffff);
     const classesPath = stringOption(values, 'classes');
     const classes = classesPath ? readClasses(classesPath) : undefined;
-    const model = await openModelFrom(values);
+    const model = await openModelFrom(values, specLayers);
     try {
       const threads = intOption(values, 'threads', 0, 0, 1024);
       return new SetContext({

@@ -18,6 +18,7 @@ import { NapoodError } from '../errors.js';
 import { napKernelWasm } from '../kernels/nap_simd.js';
 import type { FeatureBatch, MethodDefinition, ScoreContext } from '../types.js';
 import { requireFeatureMap } from './needs.js';
+import { napLayersScore } from './nap-layers.js';
 
 export interface NapOptions {
   eps: number;
@@ -152,7 +153,9 @@ export const nap: MethodDefinition<undefined> = {
     eps: { default: 1, min: 0, exclusiveMin: true, doc: 'ε added to the channel mean' },
     p: { default: 2, min: 0, exclusiveMin: true, doc: 'exponent of the max/mean ratio' },
   },
+  layered: true,
   score(batch: FeatureBatch, ctx: ScoreContext<undefined>): Float64Array {
+    if (ctx.layers?.length) return napLayersScore(batch, ctx, ctx.layers);
     const fm = requireFeatureMap(batch, 'nap');
     const stats: NapStats = { negatives: 0 };
     const scores = napKernel(fm.data, batch.n, fm.c, fm.h * fm.w, ctx.params.eps, ctx.params.p, new Float64Array(batch.n), stats);

@@ -13,7 +13,7 @@ import { checkInputShape, checkLabels, modelSource, type ModelSource } from '../
 import { linearHead } from '../methods/common.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import type { BatchSource, Field } from '../run/pipeline.js';
-import { ROW_CACHEABLE, type Head, type LinearHead, type ModelAccess, type NapoodEvents } from '../types.js';
+import { DUMP_TENSORS, ROW_CACHEABLE, type FeatureBatch, type FeatureMap, type Head, type LinearHead, type ModelAccess, type NapoodEvents } from '../types.js';
 import { sampleItems, type ImageList } from '../images/items.js';
 import type { Preprocess } from '../images/preprocess.js';
 import { imageSourceBatches, type LoadStats } from '../images/batches.js';
@@ -21,7 +21,7 @@ import { expandImageInputs } from './images/sources.js';
 import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
 import { openSafetensorsStream } from './io/safetensors-stream.js';
-import { TensorReader, rowElements } from './io/tensor.js';
+import { TensorReader, rowElements, type StoredTensor } from './io/tensor.js';
 import { removeOnExit, removeStale } from './io/cleanup.js';
 
 export interface DumpSource extends BatchSource, DumpShape {
@@ -32,6 +32,22 @@ export interface DumpSource extends BatchSource, DumpShape {
 export function openDumpSource(path: string, argument: string, rowsPerBatch?: number): DumpSource {
   const dump = openDump(path, { argument });
   const paths = imagePaths(dump);
+  // Other named 4-D tensors of the dump (napood dump --layers) are layers for multi-layer NAP.
+  const layerNames = [...dump.tensors.entries()]
+    .filter(([name, t]) => !(DUMP_TENSORS as readonly string[]).includes(name) && t.shape.length === 4 && t.shape[0] === dump.n)
+    .map(([name]) => name);
+  let reader: TensorReader | undefined;
+  const withLayers = (b: FeatureBatch & { start: number }, layers: readonly string[] | undefined): FeatureBatch => {
+    const withPaths = paths ? { ...b, paths: paths.slice(b.start, b.start + b.n) } : b;
+    if (!layers?.length) return withPaths;
+    reader ??= new TensorReader();
+    const featureMaps: Record<string, FeatureMap> = {};
+    for (const name of layers) {
+      const t = dump.tensors.get(name)! as unknown as StoredTensor;
+      featureMaps[name] = { data: reader.readFloat32(t, b.start, b.n), c: t.shape[1]!, h: t.shape[2]!, w: t.shape[3]! };
+    }
+    return { ...withPaths, featureMaps };
+  };
   return {
     label: `${argument} ${path}`,
     n: dump.n,
@@ -41,14 +57,14 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     featureMapShape: dump.featureMapShape,
     linearHead: () => dump.linearHead(),
     has: (field: Field) => dump.has(field),
+    hasLayer: (name: string) => layerNames.includes(name),
+    layerNames,
     // The pipeline uses a batch before asking for the next: the feature map can be read straight
     // into the NAP kernel's staging buffer (no second copy of the map).
-    batches: paths
-      ? function* (fields: readonly Field[]) {
-        for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) yield { ...b, paths: paths.slice(b.start, b.start + b.n) };
-      }
-      : (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true }),
-    close: () => dump.close(),
+    batches: function* (fields: readonly Field[], layers?: readonly string[]) {
+      for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) yield withLayers(b, layers);
+    },
+    close: () => { reader?.close(); dump.close(); },
   };
 }
 
@@ -262,7 +278,12 @@ export function replayableSource(inner: ModelSource): ModelSource {
   return {
     ...inner,
     get n() { return cache ? cache.dump.n : inner.n; },
-    async *batches(fields: readonly Field[] = ['featureMap', 'pooled', 'logits', 'labels']) {
+    async *batches(fields: readonly Field[] = ['featureMap', 'pooled', 'logits', 'labels'], layers?: readonly string[]) {
+      if (layers?.length) {
+        // Layer maps are as large as feature maps: never cached, the model runs again.
+        yield* inner.batches(fields, layers);
+        return;
+      }
       if (cache && fields.every((f) => cache!.fields.includes(f))) {
         for (const b of cache.dump.batches({ fields: [...fields] })) yield { ...b, extra: {} };
         return;

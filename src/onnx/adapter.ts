@@ -45,6 +45,8 @@ export interface OnnxModelInfo extends GraphAnalysis {
   readonly numClasses: number;
   /** Names added as graph outputs (in order). */
   readonly addedOutputs: readonly string[];
+  /** The tensors asked for with `extraOutputs`, returned in every run's `extra` (e.g. layers for multi-layer NAP). */
+  readonly extraOutputs: readonly string[];
   /** The batch size the model was exported with, when it is fixed (runs go in slices of it). */
   readonly fixedBatch?: number;
 }
@@ -231,7 +233,7 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
     throw new NapoodError(file, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
   }
 
-  const info: OnnxModelInfo = { ...analysis, file, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, fixedBatch };
+  const info: OnnxModelInfo = { ...analysis, file, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, extraOutputs: [...(opts.extraOutputs ?? [])], fixedBatch };
 
   // head
   let head: Head | undefined;

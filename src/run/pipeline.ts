@@ -21,7 +21,15 @@ export interface BatchSource {
   readonly n: number;
   readonly mayShrink?: boolean;
   has(field: Field): boolean;
-  batches(fields: readonly Field[]): Iterable<FeatureBatch> | AsyncIterable<FeatureBatch>;
+  /**
+   * Batches holding `fields`, and in `featureMaps` the maps of the named `layers` (multi-layer
+   * NAP; only asked of sources whose hasLayer says yes).
+   */
+  batches(fields: readonly Field[], layers?: readonly string[]): Iterable<FeatureBatch> | AsyncIterable<FeatureBatch>;
+  /** Whether the source can give the map of a named layer (a model's tensor, a dump's extra tensor). */
+  hasLayer?(name: string): boolean;
+  /** Names of the layers it can give, for messages. */
+  readonly layerNames?: readonly string[];
   readonly head?: Head;
   /** The model batches come from, for methods that need it (ODIN's input gradient). */
   readonly model?: ModelAccess;
@@ -29,7 +37,22 @@ export interface BatchSource {
 
 /** Everything a method needs with these parameters. */
 export function needsOf(spec: MethodSpec): readonly Need[] {
-  return spec.def.needsFor ? spec.def.needsFor(spec.params) : spec.def.needs;
+  const needs = spec.def.needsFor ? spec.def.needsFor(spec.params) : spec.def.needs;
+  // A spec on named layers reads those maps (layersOf), not the map before pooling.
+  return spec.layers ? needs.filter((n) => n !== 'featureMap') : needs;
+}
+
+/** The named layers the specs read, each once; refused when the source cannot give one. */
+export function layersOf(specs: readonly MethodSpec[], source: BatchSource): string[] {
+  const layers = [...new Set(specs.flatMap((s) => s.layers ?? []))];
+  for (const layer of layers) {
+    if (!source.hasLayer?.(layer)) {
+      const who = specs.filter((s) => s.layers?.includes(layer)).map((s) => s.text).join(', ');
+      const known = source.layerNames?.length ? `; it has ${source.layerNames.slice(0, 6).map((l) => JSON.stringify(l)).join(', ')}${source.layerNames.length > 6 ? ', …' : ''}` : '';
+      throw new NapoodError(source.label, `the feature map of layer ${JSON.stringify(layer)} (needed by ${who}; with a model: a tensor napood inspect lists among the layers for multi-layer NAP; in a dump: a tensor of that name, as napood dump --layers writes)`, `none of that name${known}`);
+    }
+  }
+  return layers;
 }
 
 export interface FittedMethod {
@@ -100,6 +123,7 @@ function fieldsFor(needs: readonly Need[], source: BatchSource, head: Head | und
  * its fit needs by the training source).
  */
 export function checkSources(specs: readonly MethodSpec[], sources: readonly BatchSource[], train: BatchSource | undefined, head: Head | undefined, alreadyFitted = false): void {
+  for (const source of sources) layersOf(specs, source);
   for (const spec of specs) {
     for (const source of sources) fieldsFor(needsOf(spec), source, head, spec.text);
     if (spec.def.fit && !alreadyFitted) {
@@ -159,6 +183,7 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
   const baseAccuracy = withLabels && (source.has('logits') || (head && source.has('pooled')));
   if (baseAccuracy && !fields.includes('logits') && !fields.includes('pooled')) fields.push(source.has('logits') ? 'logits' : 'pooled');
   const wantLogits = needs.has('logits') || Boolean(baseAccuracy);
+  const layers = layersOf(methods.map((m) => m.spec), source);
 
   const results = methods.map((m) => ({
     spec: m.spec as MethodSpec,
@@ -169,7 +194,7 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
   const base = baseAccuracy ? { correct: 0, total: 0 } : undefined;
   const paths: string[] = [];
   let offset = 0;
-  for await (const raw of source.batches(fields)) {
+  for await (const raw of (layers.length ? source.batches(fields, layers) : source.batches(fields))) {
     const batch = await completeBatch(raw, wantLogits, head);
     if (offset + batch.n > source.n) throw new NapoodError(source.label, `${source.n} rows`, 'more rows than announced');
     for (let i = 0; i < methods.length; i++) {
@@ -178,7 +203,7 @@ export async function scoreSource(methods: readonly FittedMethod[], source: Batc
       const labels = batch.labels;
       const accuracy = r.accuracy;
       const onLogits = accuracy && labels ? (logits: Float32Array) => countCorrect(logits, head!.k, labels, accuracy) : undefined;
-      const ctx = { params: m.spec.params, state: m.state, head, diagnostics: r.diagnostics, onLogits, model: source.model };
+      const ctx = { params: m.spec.params, state: m.state, head, diagnostics: r.diagnostics, onLogits, model: source.model, layers: m.spec.layers };
       const scores = await m.spec.def.score(batch, ctx);
       if (scores.length !== batch.n) throw new Error(`${m.spec.text} returned ${scores.length} scores for ${batch.n} rows`);
       r.scores.set(scores, offset);
