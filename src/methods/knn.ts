@@ -50,7 +50,7 @@ export const knn: MethodDefinition<KnnState> = {
   source: 'Sun et al., ICML 2022; OpenOOD KNNPostprocessor',
   needs: ['pooled'],
   fitNeeds: ['pooled'],
-  params: { k: { default: 50, min: 1, integer: true, doc: 'which nearest neighbour (k-th)' } },
+  params: { k: { default: 50, min: 1, max: 1_000_000, integer: true, doc: 'which nearest neighbour (k-th; at most the ID-train rows)' } },
   fit: () => knnFitter(),
   score(batch, ctx) {
     const z = requirePooled(batch, 'knn');

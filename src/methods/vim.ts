@@ -92,6 +92,11 @@ export function vimFitter(dimParam: number, head: LinearHead): Fitter<VimState> 
     finish() {
       if (rows === 0) throw new NapoodError('--fit', 'ID-train rows for vim', 'none');
       const alpha = sumMaxLogit / rows / (sumNorm / rows);
+      if (!Number.isFinite(alpha)) {
+        // Every ID-train row lies in the principal space (or the features are not finite): the
+        // residual norm, α's denominator, is 0, and every score would be NaN or −∞.
+        throw new NapoodError('--fit', `ID-train features with a residual outside the ${dim}-dimensional principal space (vim:dim below their rank)`, `a mean residual norm of ${sumNorm / rows} and a mean max logit of ${sumMaxLogit / rows} (α = ${alpha})`);
+      }
       return { c, dim, origin, residualBasis: basis, alpha };
     },
   };
@@ -103,7 +108,7 @@ export const vim: MethodDefinition<VimState> = {
   source: 'Wang et al., CVPR 2022',
   needs: ['pooled', 'linearHead'],
   fitNeeds: ['pooled'],
-  params: { dim: { default: 0, min: 0, integer: true, doc: 'principal-space dimension (0 = auto: the repository\'s rule)', defaultText: 'auto' } },
+  params: { dim: { default: 0, min: 0, max: 1_000_000, integer: true, doc: 'principal-space dimension (0 = auto: the repository\'s rule; below C)', defaultText: 'auto' } },
   fit: (params, head) => vimFitter(params.dim, requireLinearHead(head, 'vim')),
   score(batch, ctx) {
     const z = requirePooled(batch, 'vim');
