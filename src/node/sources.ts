@@ -22,14 +22,43 @@ import { TensorReader, rowElements } from './io/tensor.js';
 
 export interface DumpSource extends BatchSource, DumpShape {
   readonly dump: Dump;
+  /**
+   * The number of classes K of the run (the head's, the model's): labels must be below it. By
+   * default the K of the dump's logits, if it has logits.
+   */
+  setClasses(k: number | undefined): void;
   close(): void;
+}
+
+/**
+ * Labels of a batch must be class indices in [0, K) or −1 (unknown): a label ≥ K never matches
+ * an argmax, so the ID accuracy would be 0 % without a word. `label` names the set.
+ */
+export function checkBatchLabels(labels: Int32Array | undefined, start: number, classes: number | undefined, label: string): void {
+  if (!labels) return;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v < -1 || (classes !== undefined && v >= classes)) {
+      throw new NapoodError(`${label} labels`, classes !== undefined ? `class indices in [0, ${classes}) (the ${classes} classes of the logits / head) or −1 for unknown` : 'class indices ≥ 0, or −1 for unknown', `${v} at row ${start + i}`);
+    }
+  }
 }
 
 export function openDumpSource(path: string, argument: string, rowsPerBatch?: number): DumpSource {
   const dump = openDump(path, { argument });
   const paths = imagePaths(dump);
+  const label = `${argument} ${path}`;
+  let classes = dump.classes;
+  // The pipeline uses a batch before asking for the next: the feature map can be read straight
+  // into the NAP kernel's staging buffer (no second copy of the map).
+  function* batches(fields: readonly Field[]) {
+    for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) {
+      checkBatchLabels(b.labels, b.start, classes, label);
+      yield paths ? { ...b, paths: paths.slice(b.start, b.start + b.n) } : b;
+    }
+  }
   return {
-    label: `${argument} ${path}`,
+    label,
     n: dump.n,
     dump,
     channels: dump.channels,
@@ -37,13 +66,8 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     featureMapShape: dump.featureMapShape,
     linearHead: () => dump.linearHead(),
     has: (field: Field) => dump.has(field),
-    // The pipeline uses a batch before asking for the next: the feature map can be read straight
-    // into the NAP kernel's staging buffer (no second copy of the map).
-    batches: paths
-      ? function* (fields: readonly Field[]) {
-        for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) yield { ...b, paths: paths.slice(b.start, b.start + b.n) };
-      }
-      : (fields: readonly Field[]) => dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true }),
+    batches,
+    setClasses: (k) => { classes = k ?? dump.classes; },
     close: () => dump.close(),
   };
 }
