@@ -208,6 +208,21 @@ export class RunSets {
     if (head) for (const d of dumps) d.setClasses?.(head.k);
   }
 
+  /**
+   * The pooled feature channels C of the run, when known: the model's pooled size, else the
+   * first dump that has pooled features (check() makes the others agree). For fitOrLoad's
+   * `channels`: loaded states are checked against it.
+   */
+  channels(): number | undefined {
+    const model = this.opts.model;
+    if (model) return model.info.pooledDim ?? model.info.featureShape[0];
+    for (const s of this.opened) {
+      const c = (s as DumpSource).channels;
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+
   /** Skipped / converted image counts, once a source has been read (through events.note). */
   reportSummaries(): void {
     for (const s of this.opened) {

@@ -120,3 +120,20 @@ test('napood score --state with a knn state of the wrong dimension: the message 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('RunSets.channels gives the C loaded states are checked against (no head needed)', async () => {
+  const { RunSets } = await import('../../src/node/sets.js');
+  const s = await setup();
+  const sets = new RunSets({});
+  try {
+    await sets.open(join(random, 'test'), '--features', 'features');
+    assert.equal(sets.channels(), s.features.channels);
+    const states = parseStateFile(s.text, 'state.json');
+    const st = states.get('knn:k=5') as Record<string, number>;
+    states.set('knn:k=5', { ...st, c: st.c * 2, rows: st.rows / 2 });
+    await rejectsState(states, 'knn:k=5', undefined, /pooled features of \d+ channels \(the features' C\), found a state of \d+ channels$/, sets.channels());
+  } finally {
+    s.close();
+    await sets.close();
+  }
+});
