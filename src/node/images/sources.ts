@@ -7,9 +7,16 @@
  *   file directly but has subfolders, it is a class tree as torchvision's `ImageFolder`: the
  *   class names are its immediate subfolders sorted, class index = position in that list, and the
  *   images are taken class by class. Otherwise every image gets label −1;
+ *   Entries with an image extension that are not regular files (FIFOs, sockets, dangling or
+ *   looping symbolic links) are kept, and the loader skips each with its reason (never opening
+ *   it), so nothing vanishes silently;
  * - `@list.txt`: one path per line, relative to the list's folder (absolute allowed), optionally
  *   `path<TAB>label` with label an integer (−1 = unknown) or a class name; blank lines and lines
- *   starting with `#` are skipped.
+ *   starting with `#` are skipped. The list must be a regular file of UTF-8 text (at most
+ *   256 MiB; a binary file is refused without quoting it), and each path an existing regular file.
+ *
+ * A FIFO, device or folder where a file is expected is a NapoodError saying what it is; such a
+ * path is never opened (a FIFO would block forever).
  *
  * Order is deterministic and the same as torchvision `ImageFolder` / `sorted(os.walk(…))`:
  * folders sorted by full path, files sorted by name within each, names compared by Unicode code
