@@ -31,3 +31,22 @@ export function describe(value: unknown): string {
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/**
+ * A JSON.parse failure in words, without quoting the text: V8's messages quote its start
+ * (`Unexpected token 'r', "root:$6$…" is not valid JSON`), and a file named by mistake (or on
+ * purpose) must not leak into messages and logs. Gives the line and column when V8 gives a position.
+ */
+export function jsonSyntaxError(e: unknown, text: string): string {
+  const message = String((e as Error)?.message ?? e);
+  const at = /at position (\d+)/.exec(message);
+  if (at) {
+    const pos = Number(at[1]);
+    if (pos >= text.trimEnd().length) return `not valid JSON (it ends early, after ${text.length} characters)`;
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    return `not valid JSON (a syntax error at line ${line}, column ${pos - before.lastIndexOf('\n')})`;
+  }
+  if (/end of JSON input/.test(message)) return `not valid JSON (it ends early, after ${text.length} characters)`;
+  return `not valid JSON (a syntax error; ${text.length} characters${/^\s*[{[]/.test(text) ? '' : ', not starting with { or ['})`;
+}

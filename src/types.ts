@@ -161,6 +161,27 @@ export interface MethodDefinition<S = unknown> {
   readonly changesLogits?: boolean;
   /** True for methods that can score named layers instead of the map before pooling (`nap[LAYER+…]`). */
   readonly layered?: boolean;
+  /**
+   * Methods with a fit step: what is wrong with a state that did not come from `fit` (a state
+   * file), for these parameters and this run, or undefined when it can be scored with. Checks
+   * the state's fields, their typed-array sizes against each other and against the head and
+   * the features (`ctx.channels`), and that its numbers are finite.
+   */
+  checkState?(state: unknown, ctx: StateCheckContext): StateProblem | undefined;
+}
+
+/** What a loaded state is checked against (MethodDefinition.checkState). */
+export interface StateCheckContext {
+  readonly params: Params;
+  readonly head?: Head;
+  /** Pooled feature channels C of the sets to score, when known (else the head's C). */
+  readonly channels?: number;
+}
+
+/** Why a loaded state cannot be used: the two halves of a NapoodError message. */
+export interface StateProblem {
+  readonly expected: string;
+  readonly found: string;
 }
 
 /** Axis order of a 4-D image tensor: channels first ([N, C, H, W]) or last ([N, H, W, C]). */

@@ -16,16 +16,28 @@ export interface SetShape {
   readonly classes?: number;
 }
 
-/** Every set must agree on C (and K where known) with the head and with each other. */
-export function checkCompatible(head: Head | undefined, sets: readonly (SetShape | undefined)[]): void {
-  let ref: { c?: number; k?: number; label: string } | undefined = head ? { c: head.c, k: head.k, label: 'the head' } : undefined;
+/**
+ * Every set must agree on C (and K where known) with the head and with each other. `headLabel`
+ * names a head that came from its own file (e.g. `--head head.safetensors`): the sets are then
+ * checked against each other first, and a head that does not fit them is the one blamed, by that
+ * name. Without it, the head (which a set carries) is the reference the sets are compared with.
+ */
+export function checkCompatible(head: Head | undefined, sets: readonly (SetShape | undefined)[], headLabel?: string): void {
+  const named = headLabel !== undefined && head !== undefined;
+  let ref: { c?: number; k?: number; cFrom?: string; kFrom?: string } | undefined = head && !named ? { c: head.c, k: head.k, cFrom: 'the head', kFrom: 'the head' } : undefined;
   for (const s of sets) {
     if (!s) continue;
     const { channels: c, classes: k } = s;
-    if (!ref) { ref = { c, k, label: s.label }; continue; }
-    if (ref.c !== undefined && c !== undefined && ref.c !== c) throw new NapoodError(s.label, `${ref.c} feature channels (as ${ref.label})`, `${c}`);
-    if (ref.k !== undefined && k !== undefined && ref.k !== k) throw new NapoodError(s.label, `${ref.k} classes (as ${ref.label})`, `${k}`);
-    ref = { c: ref.c ?? c, k: ref.k ?? k, label: ref.label };
+    if (!ref) { ref = { c, k, cFrom: c !== undefined ? s.label : undefined, kFrom: k !== undefined ? s.label : undefined }; continue; }
+    if (ref.c !== undefined && c !== undefined && ref.c !== c) throw new NapoodError(s.label, `${ref.c} feature channels (as ${ref.cFrom})`, `${c}`);
+    if (ref.k !== undefined && k !== undefined && ref.k !== k) throw new NapoodError(s.label, `${ref.k} classes (as ${ref.kFrom})`, `${k}`);
+    if (ref.c === undefined && c !== undefined) ref = { ...ref, c, cFrom: s.label };
+    if (ref.k === undefined && k !== undefined) ref = { ...ref, k, kFrom: s.label };
+  }
+  if (named && ref) {
+    const shape = `head.weight [${head.k}, ${head.c}] (K classes × C channels)`;
+    if (ref.c !== undefined && ref.c !== head.c) throw new NapoodError(headLabel, `a head for ${ref.c} feature channels (as ${ref.cFrom} has)`, shape);
+    if (ref.k !== undefined && ref.k !== head.k) throw new NapoodError(headLabel, `a head of ${ref.k} classes (as the logits of ${ref.kFrom})`, shape);
   }
 }
 

@@ -3,7 +3,7 @@
  * {napood: 1, methods: [{spec, name, params, state}]}; typed arrays encoded by run/state.ts.
  * Text in, text out: reading and writing files is the caller's (src/node, a browser's fetch).
  */
-import { NapoodError } from '../errors.js';
+import { NapoodError, jsonSyntaxError } from '../errors.js';
 import type { FittedMethod } from '../run/pipeline.js';
 import { parseMethodSpec } from '../run/spec.js';
 import { decodeState, encodeState } from '../run/state.js';
@@ -34,7 +34,7 @@ export function parseStateFile(text: string, what: string, argument = '--state')
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new NapoodError(argument, 'a JSON state file written by `napood fit`', `${what}: ${(err as Error).message}`);
+    throw new NapoodError(argument, 'a JSON state file written by `napood fit`', `${what}: ${jsonSyntaxError(err, text)}`);
   }
   const file = parsed as { napood?: unknown; methods?: unknown };
   if (!file || typeof file !== 'object' || Array.isArray(file)) throw new NapoodError(argument, 'a napood state file (a JSON object)', `${what}: ${Array.isArray(file) ? 'an array' : typeof file}`);

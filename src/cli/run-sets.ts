@@ -37,11 +37,11 @@ function readStateFile(path: string): Map<string, unknown> {
 }
 
 /** Fit (or load from --state) with a progress line; the mean pooled norm of the fit set is measured on the way. */
-async function prepare(specs: MethodSpec[], values: Values, head: Head | undefined, train: BatchSource | undefined, events: NapoodEvents, meter?: NormMeter): Promise<FittedMethod[]> {
+async function prepare(specs: MethodSpec[], values: Values, head: Head | undefined, train: BatchSource | undefined, events: NapoodEvents, channels: number | undefined, meter?: NormMeter): Promise<FittedMethod[]> {
   const statePath = stringOption(values, 'state');
   const states = statePath ? readStateFile(statePath) : undefined;
   const source = train && meter ? observed(train, meter) : train;
-  return fitOrLoad(specs, { train: source, head, states, events });
+  return fitOrLoad(specs, { train: source, head, states, events, channels });
 }
 
 /** A source whose first pass feeds the pooled features to a meter. */
@@ -88,7 +88,7 @@ export async function runScore(argv: string[]): Promise<number> {
     const head = sets.head();
     sets.check(head);
     if (!stringOption(values, 'state')) checkSources([spec], [source], train, head);
-    const [fitted] = await prepare([spec], values, head, train, stderrEvents(progress, 'fit'));
+    const [fitted] = await prepare([spec], values, head, train, stderrEvents(progress, 'fit'), sets.channels());
     const run = await scoreSource([fitted], source, head, stderrEvents(progress, 'score').progress);
     progress.done();
     sets.reportSummaries();
@@ -160,7 +160,7 @@ export async function runEval(argv: string[]): Promise<number> {
     sets.check(head);
     if (!stringOption(values, 'state')) checkSources(specs, [id, ...oods.map((o) => o.source)], train, head);
     const fitMeter = new NormMeter();
-    const fitted = await prepare(specs, values, head, train, stderrEvents(progress, 'fit'), fitMeter);
+    const fitted = await prepare(specs, values, head, train, stderrEvents(progress, 'fit'), sets.channels(), fitMeter);
     const idMeter = new NormMeter();
     const { report } = await evaluate(fitted, { source: observed(id, idMeter), path: idPath }, oods, {
       head, bootstrap, seed, model: sets.model?.info.file, events: stderrEvents(progress, 'score'),
@@ -207,7 +207,7 @@ export async function runFit(argv: string[]): Promise<number> {
     sets.check(head);
     checkSources(specs, [], train, head);
     if (!specs.some((s) => s.def.fit)) throw new NapoodError('--methods', 'at least one method with a fit step (mahalanobis, react, dice, knn, vim, nap-r, nap-d)', specs.map((s) => s.text).join(','));
-    const fitted = await prepare(specs, { ...values, state: undefined }, head, train, stderrEvents(progress, 'fit'));
+    const fitted = await prepare(specs, { ...values, state: undefined }, head, train, stderrEvents(progress, 'fit'), sets.channels());
     progress.done();
     sets.reportSummaries();
     writeOutputs([{ flag: '--out', path: out, data: Buffer.from(stateFileText(fitted)) }]);

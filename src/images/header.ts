@@ -82,14 +82,17 @@ export function readJpegHeader(b: Uint8Array): ImageHeader | undefined {
   }
 }
 
-/** WebP: RIFF header and the first chunk (VP8, VP8L or VP8X). */
-export function readWebpHeader(b: Uint8Array): ImageHeader | undefined {
+/**
+ * WebP: RIFF header and the first chunk (VP8, VP8L or VP8X). `fileSize` is the size of the whole
+ * file when `b` holds only its first bytes (the fields read are in the first 30 bytes).
+ */
+export function readWebpHeader(b: Uint8Array, fileSize = b.length): ImageHeader | undefined {
   if (b.length < 30 || fourcc(b, 0) !== 'RIFF' || fourcc(b, 8) !== 'WEBP') return undefined;
   const riffSize = u32le(b, 4);
-  if (riffSize < 4 + 8 + 10 || riffSize + 8 > b.length) return undefined;
+  if (riffSize < 4 + 8 + 10 || riffSize + 8 > fileSize) return undefined;
   const kind = fourcc(b, 12);
   const size = u32le(b, 16);
-  if (size + 20 > b.length) return undefined;
+  if (size + 20 > fileSize) return undefined;
   const d = 20;
   if (kind === 'VP8 ') {
     // Frame tag (3 bytes: bit 0 = 0 for a key frame), start code 9d 01 2a, 14-bit sizes.
@@ -116,12 +119,16 @@ export function readWebpHeader(b: Uint8Array): ImageHeader | undefined {
   return undefined;
 }
 
-/** The header of a sniffed PNG / JPEG / WebP file, or undefined when unsure (ask libvips). */
-export function readImageHeader(b: Uint8Array, format: ImageFormat): ImageHeader | undefined {
+/**
+ * The header of a sniffed PNG / JPEG / WebP file, or undefined when unsure (ask libvips). `b` may
+ * be the first bytes of a file of `fileSize` bytes: PNG and JPEG headers then need every chunk or
+ * segment before the pixel data to lie in `b` (else: undefined, read more).
+ */
+export function readImageHeader(b: Uint8Array, format: ImageFormat, fileSize = b.length): ImageHeader | undefined {
   if (format === 'png') {
     const png = readPngHeader(b);
     return png && { width: png.width, height: png.height, grey: png.grey, alpha: png.alpha, cmyk: false, png };
   }
   if (format === 'jpeg') return readJpegHeader(b);
-  return readWebpHeader(b);
+  return readWebpHeader(b, fileSize);
 }

@@ -4,7 +4,7 @@
  * pixel kernels. Re-exports only.
  */
 export {
-  IMAGE_EXTENSIONS, compareCodePoints, hasImageExtension, labelName, sampleItems, sniffFormat,
+  IMAGE_EXTENSIONS, compareCodePoints, describeBytes, hasImageExtension, labelName, sampleItems, sniffFormat,
   type ImageFormat, type ImageItem, type ImageList,
 } from './items.js';
 export {
@@ -20,8 +20,9 @@ export {
 } from './decoder.js';
 export type { Inflate, PngZlib } from './png.js';
 export {
-  DEFAULT_MAX_PIXELS, decodeImageBytes, prepareDecodedImage, prepareImageBytes, prepareImageInput, preprocessImage, readImageInfo,
-  type DecodedPixels, type ImageInput, type ImageTensor, type PrepareImageOptions, type PreparedImage, type PreprocessImageOptions,
+  DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, checkImageHead, decodeImageBytes, maxImageFileBytes, prepareDecodedImage, prepareImageBytes,
+  prepareImageInput, preprocessImage, readImageInfo,
+  type DecodedPixels, type ImageHeadOptions, type ImageInput, type ImageTensor, type PrepareImageOptions, type PreparedImage, type PreprocessImageOptions,
 } from './prepare.js';
 export {
   concatBatches, imageSourceBatches, loadImageSources,

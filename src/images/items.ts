@@ -54,6 +54,64 @@ export function sniffFormat(head: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
+/** A count with thousands separators (1,234,567), independent of locale. */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** A byte count for messages: "1 byte", "1,234 bytes". */
+export function byteCount(n: number): string {
+  return n === 1 ? '1 byte' : `${groupDigits(n)} bytes`;
+}
+
+function ascii(b: Uint8Array, at: number, text: string): boolean {
+  if (b.length < at + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (b[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Other formats people hand in by mistake, by their magic bytes (never shown: only the name). */
+const OTHER_SIGNATURES: readonly (readonly [string, (b: Uint8Array) => boolean])[] = [
+  ['a GIF image', (b) => ascii(b, 0, 'GIF87a') || ascii(b, 0, 'GIF89a')],
+  ['a BMP image', (b) => b.length >= 14 && ascii(b, 0, 'BM') && b[6] === 0 && b[7] === 0 && b[8] === 0 && b[9] === 0],
+  ['a TIFF image', (b) => (ascii(b, 0, 'II') && b[2] === 42 && b[3] === 0) || (ascii(b, 0, 'MM') && b[2] === 0 && b[3] === 42)],
+  ['an AVIF or HEIF image', (b) => ascii(b, 4, 'ftyp') && ['avif', 'avis', 'heic', 'heix', 'mif1', 'msf1'].some((brand) => ascii(b, 8, brand))],
+  ['a JPEG 2000 image', (b) => ascii(b, 4, 'jP  ') || (b[0] === 0xff && b[1] === 0x4f && b[2] === 0xff && b[3] === 0x51)],
+  ['a PDF document', (b) => ascii(b, 0, '%PDF-')],
+  ['a ZIP archive', (b) => ascii(b, 0, 'PK') && b[2] === 3 && b[3] === 4],
+  ['a gzip file', (b) => b[0] === 0x1f && b[1] === 0x8b],
+  ['a .npy array', (b) => b[0] === 0x93 && ascii(b, 1, 'NUMPY')],
+  ['an ELF executable', (b) => b[0] === 0x7f && ascii(b, 1, 'ELF')],
+];
+
+/** True when the bytes read as UTF-8 text without control characters other than tab, CR, LF, FF, ESC. */
+function looksLikeText(b: Uint8Array): boolean {
+  const sample = b.subarray(0, 4096);
+  for (const c of sample) {
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d && c !== 0x1b) return false;
+    if (c === 0x7f) return false;
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the first bytes of a file that is not a PNG, JPEG or WebP image look like, for messages,
+ * without quoting them (a list can name any file, and its bytes must not leak into logs):
+ * "a GIF image, 1,234 bytes", "text, 56 bytes", "unknown signature, 2,048 bytes", "empty file".
+ * `size` is the file's size (default: the bytes given).
+ */
+export function describeBytes(head: Uint8Array, size = head.length): string {
+  if (size === 0) return 'empty file';
+  const known = OTHER_SIGNATURES.find(([, test]) => test(head));
+  const what = known ? known[0] : looksLikeText(head) ? 'text' : 'unknown signature';
+  return `${what}, ${byteCount(size)}`;
+}
+
 /** Label names for messages: "cat (0)" or "−1". */
 export function labelName(list: Pick<ImageList, 'classes'>, label: number): string {
   return label >= 0 && label < list.classes.length ? `${list.classes[label]} (${label})` : String(label);

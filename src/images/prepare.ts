@@ -23,12 +23,42 @@
 import { NapoodError, describe } from '../errors.js';
 import { ImageSkip, type DecodedImage, type ImageDecoder, type ImageInfo } from './decoder.js';
 import { readImageHeader } from './header.js';
-import { sniffFormat, type ImageFormat } from './items.js';
+import { byteCount, describeBytes, groupDigits, sniffFormat, type ImageFormat } from './items.js';
 import { convertChannels, imageShape, normalizeInto, resizeGeometry, type Preprocess } from './preprocess.js';
 import { resamplePil } from './resample.js';
 
 /** Default pixel limit: 40 megapixels (a 7300 × 5500 photo); Pillow warns at 89 MP. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
+
+/**
+ * Default limit on the size of one image file: 256 MiB. A file is also refused when it is far
+ * larger than its header's pixels can need (`maxImageFileBytes`).
+ */
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Slack for metadata (EXIF, ICC profiles, XMP, text chunks) in `maxImageFileBytes`. */
+const METADATA_SLACK = 16 * 1024 * 1024;
+
+/**
+ * The most bytes a file with this header can reasonably hold: twice its raw pixel data (PNG:
+ * the filtered rows at the file's bit depth; JPEG: one byte per component; WebP: RGBA), plus
+ * 16 MiB of metadata. Compressed image data is smaller than the raw pixels (stored, i.e.
+ * uncompressed, deflate blocks add 5 bytes per 64 KiB), so a larger file is padded, or not the
+ * image its header says.
+ */
+export function maxImageFileBytes(info: Pick<ImageInfo, 'format' | 'width' | 'height' | 'grey' | 'alpha' | 'cmyk' | 'png'>): number {
+  const { width, height } = info;
+  let rowBytes: number;
+  if (info.png) {
+    const samples = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[info.png.colorType] ?? 4;
+    rowBytes = Math.ceil((width * samples * info.png.bitDepth) / 8) + 1;
+  } else if (info.format === 'jpeg') {
+    rowBytes = width * (info.cmyk ? 4 : info.grey ? 1 : 3);
+  } else {
+    rowBytes = width * 8;
+  }
+  return 2 * rowBytes * height + METADATA_SLACK;
+}
 
 /**
  * Pixels a caller already has: interleaved HWC uint8. A browser's `ImageData` (RGBA,
@@ -69,11 +99,6 @@ function channelName(c: number): string {
   return c === 1 ? '1 channel (grayscale)' : `${c} channels (colour)`;
 }
 
-function hexHead(buf: Uint8Array): string {
-  const head = buf.subarray(0, 8);
-  const text = String.fromCharCode(...head);
-  return /^[\x20-\x7e]+$/.test(text) ? JSON.stringify(text) : [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-}
 
 /** A decoder's message, on one line. */
 function reasonOf(e: unknown): string {
@@ -98,10 +123,7 @@ async function decoderStep<T>(name: string, format: ImageFormat, step: () => Pro
 export async function readImageInfo(bytes: Uint8Array, decoder: Pick<ImageDecoder, 'probe'> | undefined, opts: Pick<PrepareImageOptions, 'maxPixels' | 'name'> = {}): Promise<ImageInfo> {
   const name = opts.name ?? 'image';
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const format = sniffFormat(bytes);
-  if (!format) {
-    throw new ImageSkip(name, bytes.length === 0 ? 'not a PNG, JPEG or WebP image (empty file)' : `not a PNG, JPEG or WebP image (starts with ${hexHead(bytes)})`);
-  }
+  const format = imageFormatOf(bytes, bytes.length, name);
   // The header read in JS; the decoder's own reading when that is unsure (unusual or damaged
   // headers: its error message is then the one reported).
   const parsed = readImageHeader(bytes, format);
@@ -113,10 +135,56 @@ export async function readImageInfo(bytes: Uint8Array, decoder: Pick<ImageDecode
   } else {
     throw new ImageSkip(name, `corrupt ${format.toUpperCase()} (a header napood does not read, and the decoder has no probe)`);
   }
-  const { width, height } = info;
+  checkPixels(info, maxPixels, name);
+  return info;
+}
+
+/** The format from the first bytes; ImageSkip saying what they look like (never quoting them) when none. */
+function imageFormatOf(head: Uint8Array, size: number, name: string): ImageFormat {
+  const format = sniffFormat(head);
+  if (!format) throw new ImageSkip(name, `not a PNG, JPEG or WebP image (${describeBytes(head, size)})`);
+  return format;
+}
+
+function checkPixels(info: ImageInfo, maxPixels: number, name: string): void {
+  const { width, height, format } = info;
   if (!(width > 0 && height > 0)) throw new ImageSkip(name, `corrupt ${format.toUpperCase()} (no image size in the header)`);
   if (width * height > maxPixels) {
     throw new ImageSkip(name, `${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels} pixels (a decompression bomb? raise the pixel limit to accept it)`);
+  }
+}
+
+export interface ImageHeadOptions extends Pick<PrepareImageOptions, 'maxPixels' | 'name'> {
+  /** Refuse files larger than this (default DEFAULT_MAX_FILE_BYTES). */
+  readonly maxFileBytes?: number;
+}
+
+/**
+ * Check a file from its first bytes, before the rest is read: `head` holds the first bytes of a
+ * file of `fileSize` bytes. Throws ImageSkip when the file is not a PNG, JPEG or WebP image
+ * (saying what the bytes look like, never quoting them), when it is larger than
+ * `maxFileBytes`, when its header says more pixels than `maxPixels`, or when the file is far
+ * larger than those pixels can need (`maxImageFileBytes`: padded, or not what its header says).
+ * Returns the header, or undefined when the head is too short to be sure (a PNG or JPEG with
+ * long metadata before the image data): read more, or the whole file (it is under
+ * `maxFileBytes`), and let `readImageInfo` decide.
+ */
+export function checkImageHead(head: Uint8Array, fileSize: number, opts: ImageHeadOptions = {}): ImageInfo | undefined {
+  const name = opts.name ?? 'image';
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const format = imageFormatOf(head, fileSize, name);
+  const parsed = readImageHeader(head, format, fileSize);
+  const info: ImageInfo | undefined = parsed && { format, ...parsed };
+  if (info) checkPixels(info, maxPixels, name);
+  if (fileSize > maxFileBytes) {
+    throw new ImageSkip(name, `a file of ${byteCount(fileSize)}, over the limit of ${groupDigits(maxFileBytes)} bytes for one image file`);
+  }
+  if (info) {
+    const most = maxImageFileBytes(info);
+    if (fileSize > most) {
+      throw new ImageSkip(name, `a file of ${byteCount(fileSize)}, more than a ${info.width}×${info.height} ${format.toUpperCase()} can need (at most ${groupDigits(most)} bytes): padded, or not the image its header says`);
+    }
   }
   return info;
 }

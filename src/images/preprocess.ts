@@ -18,7 +18,7 @@
  *   x = fl(fl(u / 255) − mean) / std with mean, std rounded to float32 (`maxValue: 255` skips the
  *   division: x = fl(u − mean) / std, for Caffe-style models).
  */
-import { NapoodError, describe, shapeString } from '../errors.js';
+import { NapoodError, describe, jsonSyntaxError, shapeString } from '../errors.js';
 import type { PilFilter } from './resample.js';
 
 export type Interpolation = PilFilter;
@@ -272,7 +272,7 @@ export function parsePreprocessText(text: string, where = 'preprocessing', base?
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new NapoodError(where, 'valid JSON', (e as Error).message);
+    throw new NapoodError(where, 'valid JSON', jsonSyntaxError(e, text));
   }
   return parsePreprocess(json, where, base);
 }

@@ -19,6 +19,13 @@ import { requireHead, requirePooled } from './needs.js';
 
 export type AshVariant = 'p' | 'b' | 's';
 
+/**
+ * The range of ASH's and SCALE's percentile: up to 99. At 100 nothing is kept (ASH scores every
+ * sample the same); near it the few values kept make exp(s1/s2) overflow (float32 holds up to
+ * e^88; with C = 2048 and p = 99.9, s1/s2 is ~C/2·mean/max ≈ 170 on ordinary features).
+ */
+export const SHAPING_PERCENTILE_RANGE = { min: 0, max: 99 } as const;
+
 /** Number of values ASH and SCALE keep out of c at percentile p. */
 export function keptCount(c: number, p: number): number {
   return c - roundHalfEven((c * p) / 100);
@@ -62,7 +69,7 @@ function makeAsh(variant: AshVariant): MethodDefinition<undefined> {
     summary: `ASH-${variant.toUpperCase()}: ${what} of z, then energy of the head`,
     source: 'Djurisic et al., ICLR 2023 (ash_' + variant + ')',
     needs: ['pooled', 'head'],
-    params: { p: { default: 90, min: 0, max: 100, doc: 'pruning percentile' } },
+    params: { p: { default: 90, ...SHAPING_PERCENTILE_RANGE, doc: 'pruning percentile' } },
     async score(batch, ctx) {
       const logits = await shapedLogits(batch, ctx);
       ctx.onLogits?.(logits);

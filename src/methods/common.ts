@@ -7,6 +7,13 @@ import { NapoodError } from '../errors.js';
 import { selectInPlace } from '../math/percentile.js';
 import type { Head, LinearHead } from '../types.js';
 
+/**
+ * The range of the temperature of MSP, energy and ODIN: [1e-3, 1e6]. Below, 1/T overflows for
+ * subnormal T (T = 1e-320 gives NaN); above, the energy T · log K overflows (T = 1e308) and every
+ * softmax is flat (1/K) anyway. The methods' papers use T from 1 to 1000.
+ */
+export const TEMPERATURE_RANGE = { min: 1e-3, max: 1e6 } as const;
+
 /** t · log Σ_k exp(f_k / t) per row (the energy score, negated free energy). */
 export function logSumExpRows(logits: Float32Array, n: number, k: number, t = 1, out = new Float64Array(n)): Float64Array {
   const invT = 1 / t;

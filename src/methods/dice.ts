@@ -9,7 +9,9 @@
  * Defaults: p = 90.
  */
 import { percentile } from '../math/percentile.js';
-import type { FeatureBatch, Fitter, LinearHead, MethodDefinition, ScoreContext } from '../types.js';
+import { NapoodError } from '../errors.js';
+import type { FeatureBatch, Fitter, LinearHead, MethodDefinition, ScoreContext, StateCheckContext, StateProblem } from '../types.js';
+import { StateChecker } from './state-check.js';
 import { linearForward, logSumExpRows } from './common.js';
 import { requireLinearHead, requirePooled } from './needs.js';
 
@@ -53,7 +55,29 @@ export function diceFitter(p: number, head: LinearHead): Fitter<DiceState> {
 export function diceLogits(batch: FeatureBatch, ctx: ScoreContext<DiceState>, name: string): Float32Array {
   const z = requirePooled(batch, name);
   const head = requireLinearHead(ctx.head, name);
-  return linearForward(z.data, batch.n, z.c, ctx.state.maskedWeight, head.bias, head.k);
+  const { maskedWeight, mean } = ctx.state;
+  if (z.c !== head.c || mean.length !== head.c || maskedWeight.length !== head.k * head.c) {
+    throw new NapoodError(name, `pooled features, a linear head and a fitted state (--fit or --state) of the same C (head [${head.k}, ${head.c}])`, `features of ${z.c} channels, a state of ${mean.length} channels and ${maskedWeight.length} masked weights`);
+  }
+  return linearForward(z.data, batch.n, z.c, maskedWeight, head.bias, head.k);
+}
+
+/** A loaded dice state: the mean (C), a finite threshold and the masked weight (K × C) of the run's linear head. */
+export function checkDiceState(state: unknown, ctx: StateCheckContext): StateProblem | undefined {
+  const s = new StateChecker('dice', state);
+  const c = (state as { mean?: { length?: number } } | null)?.mean?.length ?? NaN;
+  s.typed('mean', Float64Array, c, 'C');
+  s.channels(c, ctx);
+  s.finite('threshold');
+  const lin = ctx.head?.linear;
+  if (lin) {
+    if (!s.problem && lin.c !== c) s.fail(`a state fitted with a linear head of ${lin.c} channels (the run's head)`, `a mean of ${c} channels`);
+    s.typed('maskedWeight', Float32Array, lin.k * lin.c, `K × C = ${lin.k} × ${lin.c}`);
+  } else {
+    s.typed('maskedWeight', Float32Array, (state as { maskedWeight?: { length?: number } } | null)?.maskedWeight?.length ?? NaN, 'K × C');
+  }
+  s.integer('kept', 0);
+  return s.problem;
 }
 
 export const dice: MethodDefinition<DiceState> = {
@@ -64,6 +88,7 @@ export const dice: MethodDefinition<DiceState> = {
   fitNeeds: ['pooled'],
   params: { p: { default: 90, min: 0, max: 100, doc: 'sparsity percentile of the contributions' } },
   fit: (params, head) => diceFitter(params.p, requireLinearHead(head, 'dice')),
+  checkState: checkDiceState,
   score(batch, ctx) {
     const logits = diceLogits(batch, ctx, 'dice');
     ctx.onLogits?.(logits);

@@ -39,8 +39,9 @@ export const gen: MethodDefinition<undefined> = {
   source: 'Liu et al., CVPR 2023; OpenOOD GENPostprocessor',
   needs: ['logits'],
   params: {
-    gamma: { default: 0.1, min: 0, exclusiveMin: true, doc: 'exponent γ' },
-    m: { default: 100, min: 1, integer: true, doc: 'number M of largest probabilities used' },
+    // γ → 0 counts the non-zero probabilities, γ ≫ 1 underflows every term to 0 (all scores tie).
+    gamma: { default: 0.1, min: 1e-3, max: 10, doc: 'exponent γ' },
+    m: { default: 100, min: 1, max: 1_000_000, integer: true, doc: 'number M of largest probabilities used' },
   },
   score(batch, ctx) {
     const f = requireLogits(batch, 'gen');

@@ -11,7 +11,8 @@
  */
 import { NapoodError } from '../errors.js';
 import { kthNearestDistance, l2Normalize, squaredNorms } from '../math/knn.js';
-import type { Fitter, MethodDefinition } from '../types.js';
+import type { Fitter, MethodDefinition, StateCheckContext, StateProblem } from '../types.js';
+import { StateChecker } from './state-check.js';
 import { requirePooled } from './needs.js';
 
 export interface KnnState {
@@ -44,20 +45,33 @@ export function knnFitter(): Fitter<KnnState> {
   };
 }
 
+/** A loaded knn state: C, rows ≥ k, a bank of rows × C and its rows' squared norms. */
+export function checkKnnState(state: unknown, ctx: StateCheckContext): StateProblem | undefined {
+  const s = new StateChecker('knn', state);
+  const c = s.integer('c', 1);
+  const rows = s.integer('rows', 1);
+  s.channels(c, ctx);
+  s.typed('bank', Float32Array, rows * c, `rows × C = ${rows} × ${c}`);
+  s.typed('bankNorms', Float64Array, rows, `rows = ${rows}`);
+  if (!s.problem && ctx.params.k > rows) s.fail(`a bank of at least k = ${ctx.params.k} ID-train rows (knn:k)`, `${rows} rows`);
+  return s.problem;
+}
+
 export const knn: MethodDefinition<KnnState> = {
   name: 'knn',
   summary: 'negative distance of normalised z to its k-th nearest normalised ID-train feature',
   source: 'Sun et al., ICML 2022; OpenOOD KNNPostprocessor',
   needs: ['pooled'],
   fitNeeds: ['pooled'],
-  params: { k: { default: 50, min: 1, integer: true, doc: 'which nearest neighbour (k-th)' } },
+  params: { k: { default: 50, min: 1, max: 1_000_000, integer: true, doc: 'which nearest neighbour (k-th; at most the ID-train rows)' } },
   fit: () => knnFitter(),
+  checkState: checkKnnState,
   score(batch, ctx) {
     const z = requirePooled(batch, 'knn');
     const { bank, rows, c, bankNorms } = ctx.state;
     const k = ctx.params.k;
     if (k > rows) throw new NapoodError('knn:k', `k ≤ the number of ID-train rows (${rows})`, String(k));
-    if (z.c !== c) throw new NapoodError('knn', `pooled features with ${c} channels (as fitted)`, `${z.c}`);
+    if (z.c !== c) throw new NapoodError('knn', `pooled features with ${c} channels (as its fitted state: --fit or --state)`, `${z.c}`);
     const dist = kthNearestDistance(l2Normalize(z.data, batch.n, c), batch.n, bank, rows, c, k, { bankNorms });
     for (let i = 0; i < dist.length; i++) dist[i] = -dist[i];
     return dist;

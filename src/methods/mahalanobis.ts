@@ -12,7 +12,8 @@
  */
 import { NapoodError } from '../errors.js';
 import { covarianceAccumulator, pinvh } from '../math/linalg.js';
-import type { Fitter, MethodDefinition } from '../types.js';
+import type { Fitter, MethodDefinition, StateCheckContext, StateProblem } from '../types.js';
+import { StateChecker } from './state-check.js';
 import { requireLabels, requirePooled } from './needs.js';
 
 export interface MahalanobisState {
@@ -119,6 +120,21 @@ export function mahalanobisKernel(z: Float32Array, n: number, state: Mahalanobis
   return out;
 }
 
+/** A loaded mahalanobis state: C, the classes, their means, P (C × C), P μ_k and μ_kᵀ P μ_k. */
+export function checkMahalanobisState(state: unknown, ctx: StateCheckContext): StateProblem | undefined {
+  const s = new StateChecker('mahalanobis', state);
+  const c = s.integer('c', 1);
+  s.channels(c, ctx);
+  const classes = s.typed('classes', Int32Array, (state as { classes?: { length?: number } } | null)?.classes?.length ?? -1, 'classes');
+  const k = classes?.length ?? NaN;
+  if (!s.problem && k < 1) s.fail('"classes": at least one class', 'none');
+  s.typed('means', Float64Array, k * c, `classes × C = ${k} × ${c}`);
+  s.typed('precision', Float64Array, c * c, `C × C = ${c} × ${c}`);
+  s.typed('precisionMeans', Float64Array, k * c, `classes × C = ${k} × ${c}`);
+  s.typed('meanTerms', Float64Array, k, `classes = ${k}`);
+  return s.problem;
+}
+
 export const mahalanobis: MethodDefinition<MahalanobisState> = {
   name: 'mahalanobis',
   summary: 'negative Mahalanobis distance of z to the closest ID class mean (shared covariance)',
@@ -127,9 +143,10 @@ export const mahalanobis: MethodDefinition<MahalanobisState> = {
   fitNeeds: ['pooled', 'labels'],
   params: {},
   fit: () => mahalanobisFitter(),
+  checkState: checkMahalanobisState,
   score(batch, ctx) {
     const z = requirePooled(batch, 'mahalanobis');
-    if (z.c !== ctx.state.c) throw new NapoodError('mahalanobis', `pooled features with ${ctx.state.c} channels (as fitted)`, `${z.c}`);
+    if (z.c !== ctx.state.c) throw new NapoodError('mahalanobis', `pooled features with ${ctx.state.c} channels (as its fitted state: --fit or --state)`, `${z.c}`);
     return mahalanobisKernel(z.data, batch.n, ctx.state);
   },
 };

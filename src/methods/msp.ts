@@ -7,7 +7,7 @@
  * Needs: logits. Defaults: T = 1.
  */
 import type { MethodDefinition } from '../types.js';
-import { maxSoftmaxRows } from './common.js';
+import { TEMPERATURE_RANGE, maxSoftmaxRows } from './common.js';
 import { requireLogits } from './needs.js';
 
 export const msp: MethodDefinition<undefined> = {
@@ -15,7 +15,7 @@ export const msp: MethodDefinition<undefined> = {
   summary: 'maximum softmax probability of f/T',
   source: 'Hendrycks & Gimpel, ICLR 2017',
   needs: ['logits'],
-  params: { t: { default: 1, min: 0, exclusiveMin: true, doc: 'temperature T' } },
+  params: { t: { default: 1, ...TEMPERATURE_RANGE, doc: 'temperature T' } },
   score(batch, ctx) {
     const f = requireLogits(batch, 'msp');
     return maxSoftmaxRows(f.data, batch.n, f.k, ctx.params.t);

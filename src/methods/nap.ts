@@ -150,8 +150,11 @@ export const nap: MethodDefinition<undefined> = {
   source: 'arXiv 2402.18162, eq. 3–4',
   needs: ['featureMap'],
   params: {
-    eps: { default: 1, min: 0, exclusiveMin: true, doc: 'ε added to the channel mean' },
-    p: { default: 2, min: 0, exclusiveMin: true, doc: 'exponent of the max/mean ratio' },
+    // The ratio max/(mean+ε) is at most H·W/(1 + H·W·ε/max): with p ≤ 20 the score stays finite
+    // in float64 for any map napood accepts (40 Mpx: (4e7)^20 ≈ 1e152), and ε ≥ 1e-8 keeps it
+    // from dividing by a mean of 0.
+    eps: { default: 1, min: 1e-8, max: 1e8, doc: 'ε added to the channel mean' },
+    p: { default: 2, min: 0.1, max: 20, doc: 'exponent of the max/mean ratio' },
   },
   layered: true,
   score(batch: FeatureBatch, ctx: ScoreContext<undefined>): Float64Array {

@@ -59,6 +59,7 @@ function makeNapX(name: string, inner: MethodDefinition<any>, defaultW: number, 
     fitNeeds: inner.fitNeeds,
     params,
     fit: inner.fit ? (p, head) => inner.fit!(innerParams(p, inner), head) : undefined,
+    checkState: inner.checkState ? (state, c) => inner.checkState!(state, { ...c, params: innerParams(c.params, inner) }) : undefined,
     async score(batch, ctx) {
       const fm = requireFeatureMap(batch, name);
       const snap = napKernel(fm.data, batch.n, fm.c, fm.h * fm.w, ctx.params.nap_eps, ctx.params.nap_p);

@@ -17,7 +17,7 @@
  */
 import { NapoodError, describe } from '../errors.js';
 import type { MethodDefinition, ModelAccess } from '../types.js';
-import { maxSoftmaxRows } from './common.js';
+import { TEMPERATURE_RANGE, maxSoftmaxRows } from './common.js';
 import { requireLogits } from './needs.js';
 
 /** dL/df of L = CE(f/T, argmax f) per row: (softmax(f/T) − onehot(ŷ)) / T, computed in float64. */
@@ -150,8 +150,9 @@ export const odin: MethodDefinition<undefined> = {
   source: 'Liang et al., ICLR 2018',
   needs: ['logits'],
   params: {
-    t: { default: 1000, min: 0, exclusiveMin: true, doc: 'temperature T' },
-    noise: { default: 0.0014, min: 0, doc: 'input perturbation magnitude η (needs a model; 0 on feature dumps)' },
+    t: { default: 1000, ...TEMPERATURE_RANGE, doc: 'temperature T' },
+    // η moves normalised inputs (the paper's grid: 0 … 0.004); above 1 the input is no longer the image.
+    noise: { default: 0.0014, min: 0, max: 1, doc: 'input perturbation magnitude η (needs a model; 0 on feature dumps)' },
   },
   needsFor: (params) => (params.noise !== 0 ? ['logits', 'model'] : ['logits']),
   score(batch, ctx) {

@@ -10,7 +10,8 @@
  * (a histogram of the float32 bit patterns, then the exact values inside the needed bins).
  */
 import { StreamingPercentile } from '../math/percentile.js';
-import type { FeatureBatch, Fitter, MethodDefinition, ScoreContext } from '../types.js';
+import type { FeatureBatch, Fitter, MethodDefinition, ScoreContext, StateCheckContext, StateProblem } from '../types.js';
+import { StateChecker } from './state-check.js';
 import { logSumExpRows } from './common.js';
 import { requireHead, requirePooled } from './needs.js';
 
@@ -47,6 +48,14 @@ export async function reactLogits(batch: FeatureBatch, head: ScoreContext['head'
   return requireHead(head, name).forward(clipKernel(z.data, threshold), batch.n);
 }
 
+/** A loaded react state: a finite threshold, taken at the spec's percentile. */
+export function checkReactState(state: unknown, ctx: StateCheckContext): StateProblem | undefined {
+  const s = new StateChecker('react', state);
+  s.finite('threshold');
+  s.optionalEquals('percentile', ctx.params.p, `react:p=${ctx.params.p}`);
+  return s.problem;
+}
+
 export const react: MethodDefinition<ReactState> = {
   name: 'react',
   summary: 'energy of the head after clipping z at the p-th percentile of ID-train activations',
@@ -55,6 +64,7 @@ export const react: MethodDefinition<ReactState> = {
   fitNeeds: ['pooled'],
   params: { p: { default: 90, min: 0, max: 100, doc: 'percentile of ID-train activations used as the clip' } },
   fit: (params) => reactFitter(params.p),
+  checkState: checkReactState,
   async score(batch, ctx) {
     const logits = await reactLogits(batch, ctx.head, ctx.state.threshold, 'react');
     ctx.onLogits?.(logits);

@@ -9,7 +9,7 @@
  * Needs: pooled z, head. Defaults: p = 85 (OpenOOD's setting).
  */
 import type { FeatureBatch, MethodDefinition, ScoreContext } from '../types.js';
-import { keptCount } from './ash.js';
+import { SHAPING_PERCENTILE_RANGE, keptCount } from './ash.js';
 import { logSumExpRows, topKMask } from './common.js';
 import { requireHead, requirePooled } from './needs.js';
 
@@ -40,7 +40,7 @@ export const scale: MethodDefinition<undefined> = {
   summary: 'scale z by exp(sum / top-k sum), then energy of the head',
   source: 'Xu et al., ICLR 2024; OpenOOD ScalePostprocessor',
   needs: ['pooled', 'head'],
-  params: { p: { default: 85, min: 0, max: 100, doc: 'percentile that sets the top-k' } },
+  params: { p: { default: 85, ...SHAPING_PERCENTILE_RANGE, doc: 'percentile that sets the top-k' } },
   async score(batch, ctx) {
     const logits = await scaledLogits(batch, ctx);
     ctx.onLogits?.(logits);

@@ -13,7 +13,8 @@
  */
 import { NapoodError } from '../errors.js';
 import { covarianceAccumulator, pinv, symmetricEigen } from '../math/linalg.js';
-import type { Fitter, LinearHead, MethodDefinition } from '../types.js';
+import type { Fitter, LinearHead, MethodDefinition, StateCheckContext, StateProblem } from '../types.js';
+import { StateChecker } from './state-check.js';
 import { linearForward, logSumExpRows, maxRows } from './common.js';
 import { requireLinearHead, requirePooled } from './needs.js';
 
@@ -92,9 +93,33 @@ export function vimFitter(dimParam: number, head: LinearHead): Fitter<VimState> 
     finish() {
       if (rows === 0) throw new NapoodError('--fit', 'ID-train rows for vim', 'none');
       const alpha = sumMaxLogit / rows / (sumNorm / rows);
+      if (!Number.isFinite(alpha)) {
+        // Every ID-train row lies in the principal space (or the features are not finite): the
+        // residual norm, α's denominator, is 0, and every score would be NaN or −∞.
+        throw new NapoodError('--fit', `ID-train features with a residual outside the ${dim}-dimensional principal space (vim:dim below their rank)`, `a mean residual norm of ${sumNorm / rows} and a mean max logit of ${sumMaxLogit / rows} (α = ${alpha})`);
+      }
       return { c, dim, origin, residualBasis: basis, alpha };
     },
   };
+}
+
+/** A loaded vim state: C (the linear head's), dim as the parameters give it, u (C), NS (C × (C − dim)), α. */
+export function checkVimState(state: unknown, ctx: StateCheckContext): StateProblem | undefined {
+  const s = new StateChecker('vim', state);
+  const c = s.integer('c', 2);
+  const lin = ctx.head?.linear;
+  if (!s.problem && lin && lin.c !== c) s.fail(`a state fitted with a linear head of ${lin.c} channels (the run's head)`, `a state of ${c} channels`);
+  s.channels(c, ctx);
+  const dim = s.integer('dim', 1, Number.isNaN(c) ? 1 : c - 1);
+  if (!s.problem) {
+    let want: number | undefined;
+    try { want = vimDimension(c, ctx.params.dim); } catch { want = undefined; }
+    if (want !== dim) s.fail(`"dim" ${want ?? `below C = ${c}`} (vim:dim=${ctx.params.dim} for C = ${c})`, `${dim}`);
+  }
+  s.typed('origin', Float64Array, c, `C = ${c}`);
+  s.typed('residualBasis', Float64Array, c * (c - dim), `C × (C − dim) = ${c} × ${c - dim}`);
+  s.finite('alpha');
+  return s.problem;
 }
 
 export const vim: MethodDefinition<VimState> = {
@@ -103,13 +128,15 @@ export const vim: MethodDefinition<VimState> = {
   source: 'Wang et al., CVPR 2022',
   needs: ['pooled', 'linearHead'],
   fitNeeds: ['pooled'],
-  params: { dim: { default: 0, min: 0, integer: true, doc: 'principal-space dimension (0 = auto: the repository\'s rule)', defaultText: 'auto' } },
+  params: { dim: { default: 0, min: 0, max: 1_000_000, integer: true, doc: 'principal-space dimension (0 = auto: the repository\'s rule; below C)', defaultText: 'auto' } },
   fit: (params, head) => vimFitter(params.dim, requireLinearHead(head, 'vim')),
+  checkState: checkVimState,
   score(batch, ctx) {
     const z = requirePooled(batch, 'vim');
     const head = requireLinearHead(ctx.head, 'vim');
     const { c, dim, origin, residualBasis, alpha } = ctx.state;
-    if (z.c !== c) throw new NapoodError('vim', `pooled features with ${c} channels (as fitted)`, `${z.c}`);
+    if (z.c !== c) throw new NapoodError('vim', `pooled features with ${c} channels (as its fitted state: --fit or --state)`, `${z.c}`);
+    if (head.c !== c) throw new NapoodError('vim', `a linear head of ${c} channels (as its fitted state: --fit or --state)`, `${head.c}`);
     const energy = logSumExpRows(linearForward(z.data, batch.n, c, head.weight, head.bias, head.k), batch.n, head.k);
     const norms = residualNorms(z.data, batch.n, c, origin, residualBasis, c - dim);
     for (let i = 0; i < batch.n; i++) energy[i] -= alpha * norms[i];

@@ -110,6 +110,7 @@ export class RunSets {
       source = ds;
       try {
         checkDumpMatchesModel(ds, model, this.opts.events);
+        ds.setClasses(model.info.numClasses);
         if (role !== 'ood') this.adoptDumpClasses(ds.dump, ds.label);
       } catch (e) {
         source.close();
@@ -200,9 +201,31 @@ export class RunSets {
     return resolveHead(this.opts.headPath, this.opened.map((s) => s as DumpSource), this.opts.events, this.flags.head);
   }
 
-  /** Dumps must agree on channels and classes with the head and each other (a model agrees with itself). */
+  /**
+   * Dumps must agree on channels and classes with the head and each other (a model agrees with
+   * itself); a head from a head file is named by its flag and path when it is the odd one out.
+   * Labels of dumps are then checked against the head's classes as they are read.
+   */
   check(head: Head | undefined): void {
-    if (!this.opts.model) checkCompatible(head, this.opened.map((s) => s as DumpSource));
+    if (this.opts.model) return;
+    const dumps = this.opened.map((s) => s as DumpSource);
+    checkCompatible(head, dumps, this.opts.headPath ? `${this.flags.head} ${this.opts.headPath}` : undefined);
+    if (head) for (const d of dumps) d.setClasses?.(head.k);
+  }
+
+  /**
+   * The pooled feature channels C of the run, when known: the model's pooled size, else the
+   * first dump that has pooled features (check() makes the others agree). For fitOrLoad's
+   * `channels`: loaded states are checked against it.
+   */
+  channels(): number | undefined {
+    const model = this.opts.model;
+    if (model) return model.info.pooledDim ?? model.info.featureShape[0];
+    for (const s of this.opened) {
+      const c = (s as DumpSource).channels;
+      if (c !== undefined) return c;
+    }
+    return undefined;
   }
 
   /** Skipped / converted image counts, once a source has been read (through events.note). */

@@ -26,7 +26,26 @@ import { removeOnExit, removeStale } from './io/cleanup.js';
 
 export interface DumpSource extends BatchSource, DumpShape {
   readonly dump: Dump;
+  /**
+   * The number of classes K of the run (the head's, the model's): labels must be below it. By
+   * default the K of the dump's logits, if it has logits.
+   */
+  setClasses(k: number | undefined): void;
   close(): void;
+}
+
+/**
+ * Labels of a batch must be class indices in [0, K) or −1 (unknown): a label ≥ K never matches
+ * an argmax, so the ID accuracy would be 0 % without a word. `label` names the set.
+ */
+export function checkBatchLabels(labels: Int32Array | undefined, start: number, classes: number | undefined, label: string): void {
+  if (!labels) return;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v < -1 || (classes !== undefined && v >= classes)) {
+      throw new NapoodError(`${label} labels`, classes !== undefined ? `class indices in [0, ${classes}) (the ${classes} classes of the logits / head) or −1 for unknown` : 'class indices ≥ 0, or −1 for unknown', `${v} at row ${start + i}`);
+    }
+  }
 }
 
 export function openDumpSource(path: string, argument: string, rowsPerBatch?: number): DumpSource {
@@ -37,19 +56,29 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     .filter(([name, t]) => !(DUMP_TENSORS as readonly string[]).includes(name) && t.shape.length === 4 && t.shape[0] === dump.n)
     .map(([name]) => name);
   let reader: TensorReader | undefined;
+  const label = `${argument} ${path}`;
+  let classes = dump.classes;
   const withLayers = (b: FeatureBatch & { start: number }, layers: readonly string[] | undefined): FeatureBatch => {
     const withPaths = paths ? { ...b, paths: paths.slice(b.start, b.start + b.n) } : b;
     if (!layers?.length) return withPaths;
     reader ??= new TensorReader();
     const featureMaps: Record<string, FeatureMap> = {};
     for (const name of layers) {
-      const t = dump.tensors.get(name)! as unknown as StoredTensor;
+      const t = dump.tensors.get(name)!;
       featureMaps[name] = { data: reader.readFloat32(t, b.start, b.n), c: t.shape[1]!, h: t.shape[2]!, w: t.shape[3]! };
     }
     return { ...withPaths, featureMaps };
   };
+  // The pipeline uses a batch before asking for the next: the feature map can be read straight
+  // into the NAP kernel's staging buffer (no second copy of the map).
+  function* batches(fields: readonly Field[], layers?: readonly string[]) {
+    for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) {
+      checkBatchLabels(b.labels, b.start, classes, label);
+      yield withLayers(b, layers);
+    }
+  }
   return {
-    label: `${argument} ${path}`,
+    label,
     n: dump.n,
     dump,
     channels: dump.channels,
@@ -59,11 +88,8 @@ export function openDumpSource(path: string, argument: string, rowsPerBatch?: nu
     has: (field: Field) => dump.has(field),
     hasLayer: (name: string) => layerNames.includes(name),
     layerNames,
-    // The pipeline uses a batch before asking for the next: the feature map can be read straight
-    // into the NAP kernel's staging buffer (no second copy of the map).
-    batches: function* (fields: readonly Field[], layers?: readonly string[]) {
-      for (const b of dump.batches({ fields: [...fields], rowsPerBatch, stageFeatureMap: true })) yield withLayers(b, layers);
-    },
+    batches,
+    setClasses: (k) => { classes = k ?? dump.classes; },
     close: () => { reader?.close(); dump.close(); },
   };
 }

@@ -125,7 +125,7 @@ test('bad input: clear messages, exit code 2, no output file left behind', () =>
   const features = join(random, 'test');
   assertFails(napood('score', '--features', features, '--method', 'napp', '--out', out), /--method: expected one of nap, msp/, /found "napp"/);
   assertFails(napood('score', '--features', features, '--method', 'nap:q=2', '--out', out), /--method nap: expected a parameter among eps, p, found "q"/);
-  assertFails(napood('score', '--features', features, '--method', 'nap:p=-1', '--out', out), /nap:p: expected a value > 0, found -1/);
+  assertFails(napood('score', '--features', features, '--method', 'nap:p=-1', '--out', out), /nap:p: expected a value ≥ 0.1, found -1/);
   assertFails(napood('score', '--features', features, '--method', 'react', '--out', out), /--fit: expected ID-train features to fit react/);
   assertFails(napood('score', '--features', features, '--method', 'nap', '--out', join(dir, 'x.txt')), /--out: expected a file name ending in \.npy or \.csv/);
   assertFails(napood('score', '--features', join(dir, 'missing'), '--method', 'nap', '--out', out), /--features/);

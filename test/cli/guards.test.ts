@@ -66,7 +66,7 @@ test('eval writes all of --json, --csv, --md or none: a missing folder for one i
   }
 });
 
-test('a fitted state holding NaN: eval marks the cells n/a, says which method and set, exits 2; score writes nothing', () => {
+test('a fitted state holding NaN is refused by --state before any work; score writes nothing', () => {
   const dir = tmp();
   try {
     const state = join(dir, 's.json');
@@ -74,22 +74,43 @@ test('a fitted state holding NaN: eval marks the cells n/a, says which method an
     const file = JSON.parse(readFileSync(state, 'utf8'));
     file.methods[0].state.threshold = { $number: 'NaN' };
     writeFileSync(state, JSON.stringify(file));
-    const json = join(dir, 'r.json');
-    let r = napood('eval', '--id', testSet, '--ood', `o=${train}`, '--methods', 'nap,react', '--state', state, '--json', json, '--bootstrap', '0');
+    let r = napood('eval', '--id', testSet, '--ood', `o=${train}`, '--methods', 'nap,react', '--state', state, '--bootstrap', '0');
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stdout, /^react\s+n\/a\s+n\/a/m);
-    assert.match(r.stdout, /^nap\s+\d+\.\d\d\s+\d+\.\d\d/m, 'the other method is reported');
-    assert.match(r.stderr, /react: expected finite scores, found \d+ of \d+ NaN or ±Inf on --id/);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    assert.equal(report.methods[1].results.o.auroc, null);
-    assert.ok(report.nonFinite.length >= 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /--state react: expected .*finite/);
     r = napood('score', '--features', testSet, '--method', 'react', '--state', state, '--out', join(dir, 'x.npy'));
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /react: expected finite scores/);
     assert.ok(!existsSync(join(dir, 'x.npy')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('scores that are not finite are never summarised: the cells are n/a, the report says which method, set and how many', async () => {
+  const { buildReport } = await import('../../src/app/evaluate.js');
+  const { textTable, csvTable } = await import('../../src/app/report.js');
+  const { parseMethodList } = await import('../../src/run/spec.js');
+  const specs = parseMethodList('nap,energy');
+  const run = (nap: number[], energy: number[]) => ({ n: nap.length, results: [
+    { spec: specs[0]!, scores: Float64Array.from(nap), diagnostics: {} },
+    { spec: specs[1]!, scores: Float64Array.from(energy), diagnostics: {} },
+  ] });
+  const report = buildReport(specs.map((s) => ({ spec: s, state: undefined })),
+    { path: 'id', run: run([3, 4, 5, Infinity], [1, 2, 3, 4]) },
+    [{ name: 'o', path: 'o', run: run([1, 2, NaN], [0, 1, 2]) }], { bootstrap: 0 });
+  assert.deepEqual(report.nonFinite, [
+    { method: 'nap', set: 'id', count: 1, of: 4, first_row: 3 },
+    { method: 'nap', set: 'o', count: 1, of: 3, first_row: 2 },
+  ]);
+  assert.ok(report.methods[0]!.results.o!.invalid);
+  assert.ok(Number.isNaN(report.methods[0]!.average.auroc));
+  assert.ok(!report.methods[1]!.results.o!.invalid);
+  const text = textTable(report);
+  assert.match(text, /^nap\s+n\/a\s+n\/a\s+n\/a\s+n\/a/m);
+  assert.match(text, /^energy\s+\d+\.\d\d\s+\d+\.\d\d/m);
+  assert.match(text, /nap: 1 of 4 scores on the ID set are not finite \(first at row 3\); its metrics there are n\/a, not results\./);
+  assert.match(csvTable(report), /^nap,o,,,,,,/m);
+  assert.equal(JSON.parse(JSON.stringify(report)).methods[0].results.o.auroc, null);
 });
 
 test('integer options: exponents and fractions are refused, bounds and negative values are named', () => {

@@ -1,90 +1,139 @@
 /**
- * Issue #10, class 5: `--state` files (src/run/state.ts). A malformed marker object, base64
- * garbage, a byte length that is not a whole number of elements, a wrong length, or a
- * non-finite or wrongly typed field where a method needs a number, is a NapoodError naming
- * --state, never a TypeError / RangeError. base64 is done without Node's Buffer (run/ is
- * runtime-neutral) and writes exactly what Buffer wrote.
+ * Fitted states of the wrong shape (issue #10): a state file can hold anything, and every fitted
+ * method checks a loaded state before scoring (MethodDefinition.checkState, called by
+ * app/fit.ts fitOrLoad): `--state SPEC: expected …, found …`, never an internal name, a crash
+ * or NaN scores.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { base64Decode, base64Encode, checkStateFields, decodeState, encodeState } from '../../src/run/state.js';
-import { Xoshiro128 } from '../../src/math/random.js';
-import { throwsNapood } from '../io/helpers.js';
+import { NapoodError } from '../../src/errors.js';
+import { fitOrLoad } from '../../src/app/fit.js';
+import { parseStateFile, stateFileText } from '../../src/app/state-file.js';
+import { openDumpSource, resolveHead } from '../../src/node/sources.js';
+import { fitMethods, scoreSource } from '../../src/run/pipeline.js';
+import { parseMethodSpec } from '../../src/run/spec.js';
+import type { Head } from '../../src/types.js';
+import { fixturesDir } from '../helpers.js';
 
-test('base64: byte-identical to Node\'s Buffer for every length 0…300 and random bytes; decoding inverts it', () => {
-  const rng = new Xoshiro128(7);
-  for (let n = 0; n <= 300; n++) {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = rng.nextUint32() & 255;
-    const text = base64Encode(b);
-    assert.equal(text, Buffer.from(b).toString('base64'), `length ${n}`);
-    assert.deepEqual(base64Decode(text), b);
-    assert.deepEqual(base64Decode(text.replace(/=+$/, '')), b, 'unpadded');
-  }
-  const big = new Uint8Array(1 << 20).map((_, i) => (i * 2654435761) >>> 24);
-  assert.equal(base64Encode(big), Buffer.from(big).toString('base64'));
-});
+const random = join(fixturesDir, 'golden', 'random');
+const SPECS = ['knn:k=5', 'mahalanobis', 'vim:dim=4', 'react:p=80', 'dice:p=70', 'nap-r:p=80', 'nap-d:p=70'];
 
-test('the state format is unchanged: encodeState gives what the Buffer-based encoder gave', () => {
-  const state = { c: 3, t: 0.5, nan: NaN, inf: -Infinity, f32: new Float32Array([1, -2.5, 3e-39]), f64: new Float64Array([Math.PI]),
-    i32: new Int32Array([-1, 7]), u8: new Uint8Array([0, 255]), list: [new Float32Array(0), 1], sub: new Float32Array(new Float32Array([9, 8, 7]).buffer, 4, 2) };
-  const old = (a: Float32Array | Float64Array | Int32Array | Uint8Array, kind: string) => ({ $typed: kind, length: a.length, base64: Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64') });
-  assert.equal(JSON.stringify(encodeState(state)), JSON.stringify({
-    c: 3, t: 0.5, nan: { $number: 'NaN' }, inf: { $number: '-Infinity' }, f32: old(state.f32, 'float32'), f64: old(state.f64, 'float64'),
-    i32: old(state.i32, 'int32'), u8: old(state.u8, 'uint8'), list: [old(state.list[0] as Float32Array, 'float32'), 1], sub: old(state.sub, 'float32'),
-  }));
-  const back = decodeState(JSON.parse(JSON.stringify(encodeState(state)))) as typeof state;
-  assert.deepEqual(back.f32, state.f32);
-  assert.deepEqual(back.sub, new Float32Array([8, 7]));
-  assert.ok(Number.isNaN(back.nan));
-  assert.equal(back.inf, -Infinity);
-  // A Buffer is not a state array (as before).
-  assert.equal((encodeState({ b: Buffer.from([1]) }) as { b: { $typed?: string } }).b.$typed, undefined);
-});
+async function setup() {
+  const train = openDumpSource(join(random, 'train'), '--fit');
+  const features = openDumpSource(join(random, 'test'), '--features');
+  const head = resolveHead(undefined, [features, train])!;
+  const specs = SPECS.map((s) => parseMethodSpec(s));
+  const fitted = await fitMethods(specs, train, head);
+  const text = stateFileText(fitted);
+  return { train, features, head, specs, fitted, text, close: () => { train.close(); features.close(); } };
+}
 
-test('malformed marker objects, base64 garbage and lengths are NapoodErrors naming --state and where', () => {
-  const cases: [unknown, string][] = [
-    [{ $typed: 'float16', base64: '' }, 'a typed array of float32, float64, int32 or uint8'],
-    [{ $typed: 'toString', base64: '' }, 'a typed array of'],
-    [{ $typed: 5, base64: '' }, '"$typed": 5'],
-    [{ $typed: null, base64: '' }, '"$typed": null'],
-    [{ $typed: 'float32' }, 'the base64 text of a float32 array'],
-    [{ $typed: 'float32', base64: 12 }, '"base64": 12'],
-    [{ $typed: 'float32', base64: 'AAAA!AAA' }, '"!" at character 4'],
-    [{ $typed: 'float32', base64: 'AAAAA' }, 'not a whole number of base64 groups'],
-    [{ $typed: 'float32', base64: 'AAAAAAA=' }, 'a whole number of 4-byte float32 values'],
-    [{ $typed: 'float64', base64: 'AAAAAAAAAAAA' }, '9 bytes'],
-    [{ $typed: 'float32', length: 2, base64: 'AAAAAA==' }, 'a typed array of length 2'],
-    [{ $typed: 'float32', length: 3, base64: 'AAAAAAAAAAA=' }, 'a typed array of length 3'],
-    [{ $typed: 'float32', length: '1', base64: 'AAAAAA==' }, '"length" a non-negative integer'],
-    [JSON.parse('{"$typed": "float32", "length": 1e400, "base64": "AAAAAA=="}'), '"length" a non-negative integer'],
-    [{ $typed: 'int32', length: -1, base64: '' }, '"length" a non-negative integer'],
-    [{ $number: 'abc' }, '"$number" one of "NaN", "Infinity", "-Infinity"'],
-    [{ $number: 5 }, '"$number" one of'],
-    [{ $number: null }, '"$number" one of'],
-  ];
-  for (const [v, want] of cases) {
-    throwsNapood(() => decodeState({ means: [1, v] }), '--state: ', want, 'at means[1]');
-    throwsNapood(() => decodeState(v, '--my-state'), '--my-state: ', want);
+type State = Record<string, unknown>;
+
+async function rejectsState(states: Map<string, unknown>, spec: string, head: Head | undefined, message: RegExp, channels?: number): Promise<void> {
+  await assert.rejects(fitOrLoad([parseMethodSpec(spec)], { states, head, channels }), (e: unknown) => {
+    assert.ok(e instanceof NapoodError, `${spec}: ${e}`);
+    assert.match(e.message, message);
+    assert.ok(e.message.startsWith(`--state ${parseMethodSpec(spec).text}: expected `), e.message);
+    return true;
+  });
+}
+
+test('loaded states of the right shape score as the fitted ones', async () => {
+  const s = await setup();
+  try {
+    const states = parseStateFile(s.text, 'state.json');
+    const loaded = await fitOrLoad(s.specs, { states, head: s.head, channels: s.features.channels });
+    const a = await scoreSource(s.fitted, s.features, s.head);
+    const b = await scoreSource(loaded, s.features, s.head);
+    for (let i = 0; i < SPECS.length; i++) assert.deepEqual(b.results[i]!.scores, a.results[i]!.scores, SPECS[i]);
+  } finally {
+    s.close();
   }
 });
 
-test('checkStateFields: what a method reads must be there, of its kind, finite', () => {
-  const s = decodeState(JSON.parse(JSON.stringify(encodeState({ c: 4, threshold: 0.5, mean: new Float64Array(4), ok: true, bad: NaN, big: Infinity }))));
-  assert.equal(checkStateFields<{ c: number }>(s, { c: 'integer', threshold: 'number', mean: 'float64', ok: 'boolean' }, '--state', 'a ReAct state', { mean: 4 }).c, 4);
-  throwsNapood(() => checkStateFields(s, { bad: 'number' }), '--state: expected a fitted state whose "bad" is a finite number, found NaN');
-  throwsNapood(() => checkStateFields(s, { big: 'number' }), 'found Infinity');
-  throwsNapood(() => checkStateFields(s, { threshold: 'integer' }), 'an integer, found 0.5');
-  throwsNapood(() => checkStateFields(s, { mean: 'float32' }), 'a float32 array, found a float64 array');
-  throwsNapood(() => checkStateFields(s, { missing: 'float64' }), 'found nothing');
-  throwsNapood(() => checkStateFields(s, { mean: 'float64' }, '--state', 'a DICE state', { mean: 5 }), 'a DICE state whose "mean" holds 5 values, found 4');
-  throwsNapood(() => checkStateFields('x', { c: 'integer' }), 'a fitted state (an object), found a string');
-  throwsNapood(() => checkStateFields(null, { c: 'integer' }), 'found null');
+test('a state of the wrong shape is refused naming --state and the spec', async () => {
+  const s = await setup();
+  try {
+    const fresh = () => parseStateFile(s.text, 'state.json');
+    const edit = (spec: string, change: (st: State) => State): Map<string, unknown> => {
+      const states = fresh();
+      const key = parseMethodSpec(spec).text;
+      states.set(key, change(states.get(key) as State));
+      return states;
+    };
+    const knn = fresh().get('knn:k=5') as { c: number; rows: number; bank: Float32Array };
+    // knn: the row count, the dimension, the bank's type, non-finite norms, k above the rows.
+    await rejectsState(edit('knn:k=5', (st) => ({ ...st, rows: (st.rows as number) + 1 })), 'knn:k=5', s.head,
+      new RegExp(`expected "bank": rows × C = ${knn.rows + 1} × ${knn.c} = ${(knn.rows + 1) * knn.c} float32 values, found ${knn.bank.length}$`));
+    await rejectsState(edit('knn:k=5', (st) => ({ ...st, c: knn.c * 2, rows: knn.rows / 2 })), 'knn:k=5', s.head,
+      new RegExp(`expected a state fitted on pooled features of ${knn.c} channels \\(the head's C\\), found a state of ${knn.c * 2} channels$`));
+    await rejectsState(edit('knn:k=5', (st) => ({ ...st, bank: [1, 2, 3] })), 'knn:k=5', s.head, /expected "bank": a float32 array of rows × C = \d+ × \d+ values, found a JSON array of 3 values$/);
+    await rejectsState(edit('knn:k=5', (st) => ({ ...st, bankNorms: new Float64Array(knn.rows).fill(NaN) })), 'knn:k=5', s.head, /expected "bankNorms": finite values, found NaN at index 0$/);
+    await rejectsState(edit('knn:k=5', (st) => ({ ...st, rows: 'many' })), 'knn:k=5', s.head, /expected "rows": an integer in \[1, …\], found string$/);
+    const states = fresh();
+    states.set('knn:k=500', states.get('knn:k=5'));
+    await rejectsState(states, 'knn:k=500', s.head, new RegExp(`expected a bank of at least k = 500 ID-train rows \\(knn:k\\), found ${knn.rows} rows$`));
+    // Without a head, the features' C given by the caller.
+    await rejectsState(fresh(), 'knn:k=5', undefined, new RegExp(`pooled features of 7 channels \\(the features' C\\), found a state of ${knn.c} channels$`), 7);
+    // mahalanobis
+    await rejectsState(edit('mahalanobis', (st) => ({ ...st, precision: (st.precision as Float64Array).subarray(1) })), 'mahalanobis', s.head, /expected "precision": C × C = \d+ × \d+ = \d+ float64 values, found \d+$/);
+    await rejectsState(edit('mahalanobis', (st) => ({ ...st, classes: new Int32Array(0) })), 'mahalanobis', s.head, /expected "classes": at least one class, found none$/);
+    await rejectsState(edit('mahalanobis', (st) => ({ ...st, meanTerms: new Float64Array((st.meanTerms as Float64Array).length + 2) })), 'mahalanobis', s.head, /expected "means": classes × C = \d+ × \d+|expected "meanTerms": classes = \d+ = \d+ float64 values/);
+    // vim
+    await rejectsState(edit('vim:dim=4', (st) => ({ ...st, dim: 3 })), 'vim:dim=4', s.head, /expected "dim" 4 \(vim:dim=4 for C = \d+\), found 3$/);
+    await rejectsState(edit('vim:dim=4', (st) => ({ ...st, residualBasis: new Float64Array(5) })), 'vim:dim=4', s.head, /expected "residualBasis": C × \(C − dim\) = \d+ × \d+ = \d+ float64 values, found 5$/);
+    await rejectsState(edit('vim:dim=4', (st) => ({ ...st, alpha: NaN })), 'vim:dim=4', s.head, /expected "alpha": a finite number, found NaN$/);
+    await rejectsState(edit('vim:dim=4', (st) => ({ ...st, c: 1000 })), 'vim:dim=4', s.head, /expected a state fitted with a linear head of \d+ channels \(the run's head\), found a state of 1000 channels$/);
+    // react and dice (also inside nap-r / nap-d)
+    await rejectsState(edit('react:p=80', (st) => ({ ...st, threshold: Infinity })), 'react:p=80', s.head, /expected "threshold": a finite number, found Infinity$/);
+    await rejectsState(edit('react:p=80', (st) => ({ ...st, percentile: 90 })), 'react:p=80', s.head, /expected "percentile" 80 \(react:p=80\), found 90$/);
+    await rejectsState(edit('nap-r:p=80', (st) => ({ ...st, threshold: 'x' })), 'nap-r:p=80', s.head, /expected "threshold": a finite number, found string$/);
+    await rejectsState(edit('dice:p=70', (st) => ({ ...st, maskedWeight: new Float32Array(3) })), 'dice:p=70', s.head, /expected "maskedWeight": K × C = \d+ × \d+ = \d+ float32 values, found 3$/);
+    await rejectsState(edit('nap-d:p=70', (st) => ({ ...st, mean: new Float64Array(2) })), 'nap-d:p=70', s.head, /channels/);
+    await rejectsState(edit('dice:p=70', () => [] as unknown as State), 'dice:p=70', s.head, /expected a fitted dice state \(an object\), found a JSON array of 0 values$/);
+  } finally {
+    s.close();
+  }
 });
 
-test('run/state.ts has no Node dependency (no Buffer, no node: import)', () => {
-  const src = fs.readFileSync(fileURLToPath(new URL('../../src/run/state.js', import.meta.url)), 'utf8');
-  assert.doesNotMatch(src.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''), /\bBuffer\b|from ['"]node:/);
+test('napood score --state with a knn state of the wrong dimension: the message names --state', () => {
+  const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'napood-hostile-state-'));
+  try {
+    const fit = spawnSync(process.execPath, [bin, 'fit', '--fit', join(random, 'train'), '--methods', 'knn:k=5', '--out', join(dir, 's.json')], { encoding: 'utf8' });
+    assert.equal(fit.status, 0, fit.stderr);
+    const file = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { methods: { state: { c: number; rows: number } }[] };
+    const st = file.methods[0]!.state;
+    st.c *= 2;
+    st.rows /= 2;
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(file));
+    const r = spawnSync(process.execPath, [bin, 'score', '--features', join(random, 'test'), '--state', join(dir, 'bad.json'), '--method', 'knn:k=5', '--out', join(dir, 'o.npy')], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^napood score: --state knn:k=5: expected a state fitted on pooled features of \d+ channels \(the (?:head's|features') C\), found a state of \d+ channels$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('RunSets.channels gives the C loaded states are checked against (no head needed)', async () => {
+  const { RunSets } = await import('../../src/node/sets.js');
+  const s = await setup();
+  const sets = new RunSets({});
+  try {
+    await sets.open(join(random, 'test'), '--features', 'features');
+    assert.equal(sets.channels(), s.features.channels);
+    const states = parseStateFile(s.text, 'state.json');
+    const st = states.get('knn:k=5') as Record<string, number>;
+    states.set('knn:k=5', { ...st, c: st.c * 2, rows: st.rows / 2 });
+    await rejectsState(states, 'knn:k=5', undefined, /pooled features of \d+ channels \(the features' C\), found a state of \d+ channels$/, sets.channels());
+  } finally {
+    s.close();
+    await sets.close();
+  }
 });

@@ -154,7 +154,7 @@ test('corrupt, truncated and fake images are skipped, reported with their paths 
   assert.match(skipped[0]![1], /^corrupt JPEG \(/);
   // libvips gives either message for the same file (timing-dependent).
   assert.match(skipped[1]![1], /^corrupt PNG \((.*end of stream|damaged or truncated data: a decoder warning, treated as an error)\)$/);
-  assert.equal(skipped[2]![1], 'not a PNG, JPEG or WebP image (starts with "this is ")');
+  assert.equal(skipped[2]![1], 'not a PNG, JPEG or WebP image (text, 31 bytes)');
   assert.deepEqual(stats, { loaded: 6, skipped: 3, converted: 5 });
 });
 
@@ -172,10 +172,10 @@ test('the summary (generator return value) lists the skipped files; default onSk
   } finally {
     process.stderr.write = original;
   }
-  assert.deepEqual(written, [`napood: skipped ${img('tree/dog/x_text.png')}: not a PNG, JPEG or WebP image (starts with "this is ")\n`]);
+  assert.deepEqual(written, [`napood: skipped ${img('tree/dog/x_text.png')}: not a PNG, JPEG or WebP image (text, 31 bytes)\n`]);
   assert.equal(summary.loaded, 1);
   assert.equal(summary.skipped, 1);
-  assert.deepEqual(summary.skippedImages, [{ path: img('tree/dog/x_text.png'), reason: 'not a PNG, JPEG or WebP image (starts with "this is ")' }]);
+  assert.deepEqual(summary.skippedImages, [{ path: img('tree/dog/x_text.png'), reason: 'not a PNG, JPEG or WebP image (text, 31 bytes)' }]);
 });
 
 /** CRC-32 (PNG chunks). */

@@ -132,7 +132,7 @@ test('decoder faults are skips of that image; usage errors are NapoodErrors', as
   await rejectsWith(preprocessImage(bytes, pp, { decoder: { decode: async () => { throw new NapoodError('decoder', 'x', 'y'); } } }), NapoodError, 'decoder: expected x, found y');
   await rejectsWith(preprocessImage(bytes, parsePreprocess({ size: 4, channels: 'rgb', resampler: 'sharp' }), { decoder: giving({}) }), NapoodError, /^resampler: expected "pil" with this image decoder/);
   await rejectsWith(preprocessImage(bytes, pp), NapoodError, `image: expected decoded pixels, or an image decoder (option decoder) for the bytes of a file, found ${bytes.length} bytes and no decoder`);
-  await rejectsWith(preprocessImage(new Uint8Array([1, 2, 3]), pp, { decoder: node, name: 'x.bin' }), ImageSkip, 'not a PNG, JPEG or WebP image (starts with 01 02 03)');
+  await rejectsWith(preprocessImage(new Uint8Array([1, 2, 3]), pp, { decoder: node, name: 'x.bin' }), ImageSkip, 'not a PNG, JPEG or WebP image (unknown signature, 3 bytes)');
   await rejectsWith(preprocessImage({ width: 2, height: 2, data: new Uint8Array(5) }, pp, { name: 'px' }), NapoodError, /^px: expected decoded pixels: .*, found 5 bytes for 2×2 \(not 1, 3 or 4 channels\)$/);
   await rejectsWith(preprocessImage({ width: 2, height: 2, data: new Uint8Array(12), channels: 4 }, pp), NapoodError, /found 12 bytes for 2×2×4$/);
   assert.throws(() => prepareDecodedImage({ width: 2, height: 2, data: new Uint8Array(12) }, parsePreprocess({ size: 4, channels: 'rgb', resampler: 'sharp' })),

@@ -5,12 +5,16 @@
  * normalisation) is runtime-neutral: src/images/prepare.ts and batches.ts.
  *
  * Per file:
- * 1. Read the file (a file that cannot be read is skipped: "no such file"); its first bytes must
- *    say PNG, JPEG or WebP (the extension is not trusted).
- * 2. Read the header (width × height, grey, alpha, CMYK) in JS (header.ts: PNG IHDR, JPEG SOF,
- *    WebP VP8/VP8L/VP8X; libvips' metadata, the decoder's `probe`, only when that is unsure) and
- *    refuse images above `maxPixels` (decompression bombs) before decoding anything; sharp's
- *    `limitInputPixels` guards the decode as well.
+ * 1. Open the file, only if it is a regular file (files.ts: a FIFO, a folder, a dangling link or a
+ *    link loop is skipped with the reason, never opened or waited on), and read its first 64 KiB
+ *    (`readImageFile`); they must say PNG, JPEG or WebP (the extension is not trusted; the bytes
+ *    of other files are described, never quoted in messages).
+ * 2. Read the header (width × height, grey, alpha, CMYK) from those bytes in JS (header.ts: PNG
+ *    IHDR, JPEG SOF, WebP VP8/VP8L/VP8X) and refuse, before reading the rest, images above
+ *    `maxPixels` (decompression bombs), files over `maxFileBytes` (256 MiB) and files far larger
+ *    than their pixels can need (prepare.ts `maxImageFileBytes`). Then the rest of the file is
+ *    read; libvips' metadata (the decoder's `probe`) is asked only when header.ts is unsure, and
+ *    sharp's `limitInputPixels` guards the decode as well.
  * 3. Decode to 8 bits per channel, as PIL `Image.open(f).convert('RGB')` does: grayscale files
  *    (with or without alpha) to 1 channel, all others to 3 channels; alpha is dropped (not
  *    composited), embedded ICC profiles are ignored, EXIF orientation is not applied, CMYK JPEGs
@@ -40,18 +44,18 @@
  * skipped: each is reported through `onSkip(path, reason)` (default: a line on stderr) and
  * counted, never dropped silently. No image left → NapoodError.
  */
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { NapoodError, describe } from '../../errors.js';
 import { concatBatches, imageSourceBatches, type BatchOptions, type ImageBatch, type ImageSource, type LoadStats, type LoadSummary, type SkippedImage } from '../../images/batches.js';
 import { ImageSkip, withPngFastPath, type DecodedImage, type DecodeRequest, type ImageDecoder, type ImageInfo, type ResizeRequest } from '../../images/decoder.js';
 import { readImageHeader } from '../../images/header.js';
 import { sniffFormat, type ImageFormat, type ImageItem } from '../../images/items.js';
-import { DEFAULT_MAX_PIXELS, decodeImageBytes, prepareImageBytes, type PrepareImageOptions, type PreparedImage } from '../../images/prepare.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, checkImageHead, decodeImageBytes, prepareImageBytes, type PrepareImageOptions, type PreparedImage } from '../../images/prepare.js';
 import { cmykToRgb, SHARP_KERNELS, type Preprocess } from '../../images/preprocess.js';
+import { OpenFailure, openFailure, openRegularFile, readFully } from './files.js';
 import { nodeZlib } from './zlib.js';
 
-export { DEFAULT_MAX_PIXELS, ImageSkip, type DecodedImage, type ImageBatch, type LoadStats, type LoadSummary, type PreparedImage, type SkippedImage };
+export { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, ImageSkip, type DecodedImage, type ImageBatch, type LoadStats, type LoadSummary, type PreparedImage, type SkippedImage };
 
 /**
  * PNGs up to this many pixels are decoded by png.ts on the main thread, larger ones by libvips
@@ -72,9 +76,7 @@ export interface SharpDecoderOptions {
   readonly failOn?: 'warning' | 'error';
 }
 
-export interface DecodeOptions extends SharpDecoderOptions {
-  /** Refuse images with more pixels than this (default DEFAULT_MAX_PIXELS). */
-  readonly maxPixels?: number;
+export interface DecodeOptions extends SharpDecoderOptions, ReadImageOptions {
   /** The decoder (default: `nodeImageDecoder({ failOn })`; `failOn` is then not used). */
   readonly decoder?: ImageDecoder;
 }
@@ -181,32 +183,69 @@ function decoderOf(opts: DecodeOptions): ImageDecoder {
   return opts.decoder ?? defaultDecoders[opts.failOn ?? 'warning'];
 }
 
-function errorText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ENOENT') return 'no such file';
-  if (err?.code) return `cannot read the file (${err.code})`;
-  return String(err?.message ?? e).trim().replace(/\s+/g, ' ');
+/** First bytes read of each file: enough for the header of nearly every PNG, JPEG and WebP. */
+export const IMAGE_HEAD_BYTES = 64 * 1024;
+/** When the header is not within the first IMAGE_HEAD_BYTES (long metadata first), this many are tried. */
+const IMAGE_HEAD_MORE_BYTES = 1024 * 1024;
+
+export interface ReadImageOptions {
+  /** Refuse images with more pixels than this (default DEFAULT_MAX_PIXELS), before reading their data. */
+  readonly maxPixels?: number;
+  /** Refuse files larger than this (default DEFAULT_MAX_FILE_BYTES, 256 MiB), before reading them. */
+  readonly maxFileBytes?: number;
 }
 
-/** A file's bytes; a file that cannot be read is an ImageSkip. */
-async function readBytes(path: string): Promise<Uint8Array> {
+/**
+ * A file's bytes, read in bounded steps: only regular files are opened (files.ts); the first
+ * IMAGE_HEAD_BYTES are read and checked (`checkImageHead`: PNG / JPEG / WebP signature, the
+ * header's pixel limit, the file size against the limit and against what its pixels can need),
+ * and only then the rest. Every failure is an ImageSkip with the reason.
+ */
+export async function readImageFile(path: string, opts: ReadImageOptions = {}): Promise<Uint8Array> {
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
   try {
-    return await readFile(path);
+    opened = await openRegularFile(path);
   } catch (e) {
-    throw new ImageSkip(path, errorText(e));
+    if (e instanceof OpenFailure) throw new ImageSkip(path, e.reason);
+    throw e;
+  }
+  const { handle, size } = opened;
+  const check = { maxPixels: opts.maxPixels, maxFileBytes: opts.maxFileBytes, name: path };
+  try {
+    let buf = Buffer.allocUnsafe(Math.min(size, IMAGE_HEAD_BYTES));
+    let got = await readFully(handle, buf, 0, buf.length, 0);
+    let info = checkImageHead(buf.subarray(0, got), size, check);
+    if (!info && got === IMAGE_HEAD_BYTES && size > got) {
+      const more = Buffer.allocUnsafe(Math.min(size, IMAGE_HEAD_MORE_BYTES));
+      more.set(buf.subarray(0, got));
+      got += await readFully(handle, more, got, more.length - got, got);
+      buf = more;
+      info = checkImageHead(buf.subarray(0, got), size, check);
+    }
+    if (got < buf.length || got >= size) return buf.subarray(0, got);
+    // The header is fine (or unsure and the file under the size limit): the rest.
+    const all = Buffer.allocUnsafe(size);
+    all.set(buf.subarray(0, got));
+    const total = got + (await readFully(handle, all, got, size - got, got));
+    return all.subarray(0, total);
+  } catch (e) {
+    if (e instanceof ImageSkip || e instanceof NapoodError) throw e;
+    throw new ImageSkip(path, await openFailure(path, e));
+  } finally {
+    await handle.close().catch(() => {});
   }
 }
 
 /** Decode one file to 8-bit pixels (1 channel for grayscale files, else 3). Throws ImageSkip. */
 export async function decodeImage(path: string, opts: DecodeOptions = {}): Promise<DecodedImage & { readonly channels: 1 | 3; readonly format: ImageFormat }> {
-  return decodeImageBytes(await readBytes(path), decoderOf(opts), { maxPixels: opts.maxPixels, name: path });
+  return decodeImageBytes(await readImageFile(path, opts), decoderOf(opts), { maxPixels: opts.maxPixels, name: path });
 }
 
 export interface PrepareOptions extends DecodeOptions, Pick<PrepareImageOptions, 'channelMismatch'> {}
 
 /** Decode, resize, crop and convert one file to pp.size × pp.channels uint8. Throws ImageSkip. */
 export async function prepareImage(path: string, pp: Preprocess, opts: PrepareOptions = {}): Promise<PreparedImage> {
-  return prepareImageBytes(await readBytes(path), pp, decoderOf(opts), { maxPixels: opts.maxPixels, channelMismatch: opts.channelMismatch, name: path });
+  return prepareImageBytes(await readImageFile(path, opts), pp, decoderOf(opts), { maxPixels: opts.maxPixels, channelMismatch: opts.channelMismatch, name: path });
 }
 
 export interface LoadOptions extends PrepareOptions, Omit<BatchOptions, 'decoder' | 'maxPixels' | 'channelMismatch'> {
@@ -214,9 +253,9 @@ export interface LoadOptions extends PrepareOptions, Omit<BatchOptions, 'decoder
   readonly onSkip?: (path: string, reason: string) => void;
 }
 
-/** The files as batch sources (each read when its turn comes). */
-function fileSources(items: readonly ImageItem[]): ImageSource[] {
-  return items.map((item) => ({ name: item.path, label: item.label, image: () => readBytes(item.path) }));
+/** The files as batch sources (each read when its turn comes, header first: readImageFile). */
+function fileSources(items: readonly ImageItem[], opts: ReadImageOptions): ImageSource[] {
+  return items.map((item) => ({ name: item.path, label: item.label, image: () => readImageFile(item.path, opts) }));
 }
 
 /**
@@ -225,7 +264,7 @@ function fileSources(items: readonly ImageItem[]): ImageSource[] {
  */
 export function imageBatches(items: readonly ImageItem[], pp: Preprocess, opts: LoadOptions = {}): AsyncGenerator<ImageBatch, LoadSummary, undefined> {
   const onSkip = opts.onSkip ?? ((path: string, reason: string) => process.stderr.write(`napood: skipped ${path}: ${reason}\n`));
-  return imageSourceBatches(fileSources(items), pp, { ...opts, decoder: decoderOf(opts), onSkip });
+  return imageSourceBatches(fileSources(items, opts), pp, { ...opts, decoder: decoderOf(opts), onSkip });
 }
 
 /** All images in one tensor (convenience for small sets). */

@@ -5,20 +5,38 @@
  * settings file. Node-only because `--preprocess FILE` reads a file; the validation itself is
  * src/images/preprocess.ts.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { NapoodError, describe } from '../../errors.js';
+import { fileKind } from './files.js';
 import {
   INTERPOLATIONS, PRESETS, checkAgainstModel, parsePreprocessFields, parsePreprocessText, preprocessForModel,
   type Layout, type Preprocess,
 } from '../../images/preprocess.js';
 
-/** Read and parse a JSON settings file (messages name the file and the field). */
+/** Settings files larger than this are refused (a settings file is a few hundred bytes). */
+const MAX_SETTINGS_BYTES = 1024 * 1024;
+
+/**
+ * Read and parse a JSON settings file (messages name the file and the field). Only a regular
+ * file is read (a FIFO or a device would block or never end), of at most 1 MiB; its text is
+ * never quoted when it is not JSON.
+ */
 export function readPreprocessFile(file: string, base?: Preprocess): Preprocess {
+  const expected = 'a readable JSON file of preprocessing settings';
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const s = statSync(file);
+    if (!s.isFile()) throw new NapoodError(file, expected, fileKind(s));
+    if (s.size > MAX_SETTINGS_BYTES) throw new NapoodError(file, `${expected} (at most ${MAX_SETTINGS_BYTES} bytes)`, `${s.size} bytes`);
+    const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
-    throw new NapoodError(file, 'a readable JSON file of preprocessing settings', (e as NodeJS.ErrnoException).code ?? String(e));
+    if (e instanceof NapoodError) throw e;
+    throw new NapoodError(file, expected, (e as NodeJS.ErrnoException).code ?? String(e));
   }
   return parsePreprocessText(text, file, base);
 }
