@@ -377,8 +377,10 @@ export function clippedZoom<T extends FloatArray>(x: T, h: number, w: number, c:
  * Q16, virtual pixels 'edge', written back as 8-bit PNG): width = 2⌈radius⌉ + 1 taps with the
  * one-sided weights exp(−i²/2σ²) (i = 0…width−1) normalised to 1, tap i at the integer offset
  * (⌈i·cos θ − 0.5⌉, ⌈i·sin θ − 0.5⌉) from the pixel (x right, y down), coordinates clamped to
- * the image; the sum is taken on the 16-bit quantum (v·257), rounded (ClampToQuantum) and
- * scaled back to 8 bits (ScaleQuantumToChar). Each channel alone.
+ * the image; the sum is taken on the 16-bit quantum (v·257), rounded (ClampToQuantum), and the
+ * 8-bit PNG the reference reads back holds ⌊q / 257⌋ (measured on Debian's ImageMagick 6.9.11
+ * Q16 through Wand: the 8-bit samples equal the 16-bit ones divided by 257 and truncated, not
+ * rounded). Each channel alone.
  */
 export function motionBlurMagick(src: Uint8Array, w: number, h: number, c: number, radius: number, sigma: number, angleDeg: number): Uint8Array {
   const width = radius > 1e-12 ? 2 * Math.ceil(radius) + 1 : 3;
@@ -416,7 +418,7 @@ export function motionBlurMagick(src: Uint8Array, w: number, h: number, c: numbe
       for (let ch = 0; ch < c; ch++) {
         const v = acc[ch]!;
         const q = v <= 0 ? 0 : v >= 65535 ? 65535 : Math.floor(v + 0.5);
-        out[o + ch] = ((q + 128) - ((q + 128) >>> 8)) >>> 8;
+        out[o + ch] = Math.floor(q / 257);
       }
     }
   }

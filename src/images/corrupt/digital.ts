@@ -4,8 +4,9 @@
  * (ImageNet-C) and `make_cifar_c.py` (CIFAR-10-C).
  *
  *   contrast c  CIFAR .75 .5 .4 .3 .15 · ImageNet .4 .3 .2 .1 .05
- *     (x − mean) · c + mean, mean per channel over the image (numpy's sequential sum for a
- *     reduction over axes (0, 1)), clipped. Grey: its one channel.
+ *     (x − mean) · c + mean, mean per channel over the image, clipped. numpy's sum order: a
+ *     (H, W, 3) reduction over axes (0, 1) runs sequentially per channel, a (H, W, 1) one is
+ *     contiguous and pairwise (both reproduced). Grey: its one channel.
  *   elastic_transform (α, σ, affine)  CIFAR (0,0,.08) (.05,.2,.07) (.08,.06,.06) (.1,.04,.05) (.1,.03,.03) × IMSIZE
  *     · ImageNet (2,.7,.1) (2,.08,.2) (.05,.01,.02) (.07,.01,.02) (.12,.01,.02) × 244
  *     A random affine warp (three points at the centre ± min(H, W) // 3 moved by uniform(±affine),
@@ -25,7 +26,7 @@
  *     skimage rgb2hsv, S = clip(S·a + b, 0, 1), hsv2rgb. Grey: via RGB (common.viaRgb).
  */
 import {
-  borderReflect, f32, gaussianFilter, hsvToRgbPixel, rgbToHsvPixel, to01, to01F32, toUint8From01,
+  borderReflect, f32, gaussianFilter, npPairwiseSum, hsvToRgbPixel, rgbToHsvPixel, to01, to01F32, toUint8From01,
   toUint8From01F32, type ParamSet, type PixelImage,
 } from './common.js';
 import { affineTransform, warpAffineF32 } from './cv.js';
@@ -49,8 +50,11 @@ export function contrastWith(image: PixelImage, c: number): Uint8Array {
   const x = to01(image.data);
   const n = x.length / ch;
   const means = new Float64Array(ch);
-  for (let i = 0; i < n; i++) for (let k = 0; k < ch; k++) means[k]! += x[i * ch + k]!;
-  for (let k = 0; k < ch; k++) means[k]! /= n;
+  if (ch === 1) means[0] = npPairwiseSum(x) / n;
+  else {
+    for (let i = 0; i < n; i++) for (let k = 0; k < ch; k++) means[k]! += x[i * ch + k]!;
+    for (let k = 0; k < ch; k++) means[k]! /= n;
+  }
   for (let i = 0; i < x.length; i++) {
     const m = means[i % ch]!;
     x[i] = (x[i]! - m) * c + m;

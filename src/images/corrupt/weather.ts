@@ -67,9 +67,17 @@ export const SPATTER = {
 // ---------------------------------------------------------------------------------------------
 // snow
 
-/** cv2.cvtColor(RGB2GRAY) of one float32 pixel. */
+const R2Y = f32(0.299);
+const G2Y = f32(0.587);
+const B2Y = f32(0.114);
+
+/**
+ * cv2.cvtColor(RGB2GRAY) of one float32 pixel: OpenCV's SIMD path computes
+ * fma(B, 0.114f, fma(G, 0.587f, R · 0.299f)) (measured: equal on every case tried; the plain
+ * left-to-right sum differs in ~20 % of pixels by an ulp).
+ */
 function grayF32(r: number, g: number, b: number): number {
-  return f32(f32(f32(r * f32(0.299)) + f32(g * f32(0.587))) + f32(b * f32(0.114)));
+  return f32(b * B2Y + f32(g * G2Y + f32(r * R2Y)));
 }
 
 /** snow on an RGB image with its normal field z (H × W standard normals) and blur angle. */
