@@ -203,8 +203,8 @@ def magick_motion_blur(pil_img, radius, sigma, angle):
     return x
 
 
-def plasma_fractal(mapsize, wibbledecay, uniform):
-    """The reference's diamond-square with numpy's uniform(-w, w) = -w + 2w*u from `uniform`."""
+def plasma_fractal(mapsize, wibbledecay, uniforms):
+    """The reference's diamond-square with numpy's uniform(-w, w) = -w + 2w*u, u from `uniforms(n)`."""
     assert mapsize & (mapsize - 1) == 0
     maparray = np.empty((mapsize, mapsize), dtype=np.float64)
     maparray[0, 0] = 0
@@ -212,7 +212,7 @@ def plasma_fractal(mapsize, wibbledecay, uniform):
     wibble = 100
 
     def wibbledmean(array):
-        u = np.array([uniform() for _ in range(array.size)]).reshape(array.shape)
+        u = np.asarray(uniforms(array.size), dtype=np.float64).reshape(array.shape)
         return array / 4 + wibble * (-wibble + (wibble - -wibble) * u)
 
     def fillsquares():
@@ -346,7 +346,7 @@ def zoom_blur(x, c, f):
 def fog(x, c, f):
     h, w = x.shape[:2]
     size = plasma_size(h, w, f["set"])
-    plasma = plasma_fractal(size, c[1], f["stream"].uniform)
+    plasma = plasma_fractal(size, c[1], f["stream"].uniforms)
     x = np.array(x) / 255.
     max_val = x.max()
     x += c[0] * plasma[:h, :w][..., np.newaxis]
@@ -494,11 +494,16 @@ def params_for(name, severity, pset, h, w):
     return P[pset][name][severity - 1]
 
 
-def corrupt(x, name, severity, pset, image_index, z):
-    """Reference output (uint8 HWC, C as x) of one corruption at one severity."""
+def corrupt(x, name, severity, pset, image_index, z, stream=None):
+    """Reference output (uint8 HWC, C as x) of one corruption at one severity.
+
+    `stream` (uniform() and uniforms(n)) defaults to the golden tests' xoshiro stream; the
+    benchmark passes numpy's generator instead.
+    """
     h, w, ch = x.shape
     c = params_for(name, severity, pset, h, w)
-    stream = Xoshiro128(stream_seed(image_index, NAMES.index(name), severity))
+    if stream is None:
+        stream = Xoshiro128(stream_seed(image_index, NAMES.index(name), severity))
     if name in COLOUR and ch == 1:
         rgb = np.repeat(x, 3, axis=2)
         f = {"z": z, "stream": stream, "set": pset}
@@ -566,7 +571,7 @@ def main():
     np.save(os.path.join(OUT, "jpeg_expected.npy"), np.stack([jpeg[k] for k in sorted(jpeg, key=int)]))
     manifest["jpeg"] = {"width": cat.shape[1], "height": cat.shape[0], "qualities": sorted(int(k) for k in jpeg)}
     # The diamond-square map itself for one stream (plasma_fractal(32, 3) and (64, 1.75)).
-    plasma = [plasma_fractal(32, 3, Xoshiro128(99).uniform), plasma_fractal(64, 1.75, Xoshiro128(100).uniform)]
+    plasma = [plasma_fractal(32, 3, Xoshiro128(99).uniforms), plasma_fractal(64, 1.75, Xoshiro128(100).uniforms)]
     np.save(os.path.join(OUT, "plasma_32_3_seed99.npy"), plasma[0])
     np.save(os.path.join(OUT, "plasma_64_1.75_seed100.npy"), plasma[1])
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
