@@ -131,25 +131,55 @@ export function defocusBlurWith(image: PixelImage, radius: number, aliasBlur: nu
   const { width: w, height: h, channels: c } = image;
   const { size, k } = diskKernel(radius, aliasBlur);
   const half = size >> 1;
-  const taps: { dy: number; dx: number; wt: number }[] = [];
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) if (k[i * size + j] !== 0) taps.push({ dy: i - half, dx: j - half, wt: k[i * size + j]! });
-  const x = to01(image.data);
-  const out = new Float64Array(x.length);
-  const rows = new Int32Array(size);
-  const cols = new Int32Array(w * size);
-  for (let xx = 0; xx < w; xx++) for (let j = 0; j < size; j++) cols[xx * size + j] = borderReflect101(xx + j - half, w);
-  const tapDy = Int32Array.from(taps, (t) => t.dy + half);
-  const tapDx = Int32Array.from(taps, (t) => t.dx + half);
-  const tapW = Float64Array.from(taps, (t) => t.wt);
-  const nt = taps.length;
+  // The image / 255 padded by `half` on every side with REFLECT_101, so every tap is an offset.
+  const pw = w + 2 * half;
+  const ph = h + 2 * half;
+  const src = image.data;
+  const pad = new Float64Array(pw * ph * c);
+  for (let y = 0; y < ph; y++) {
+    const sy = borderReflect101(y - half, h) * w;
+    for (let x = 0; x < pw; x++) {
+      const si = (sy + borderReflect101(x - half, w)) * c;
+      const di = (y * pw + x) * c;
+      for (let ch = 0; ch < c; ch++) pad[di + ch] = src[si + ch]! / 255;
+    }
+  }
+  const offs: number[] = [];
+  const wts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size; j++) {
+      const v = k[i * size + j]!;
+      if (v === 0) continue;
+      offs.push((i * pw + j) * c);
+      wts.push(v);
+    }
+  }
+  const off = Int32Array.from(offs);
+  const wt = Float64Array.from(wts);
+  const nt = off.length;
+  const out = new Float64Array(w * h * c);
   for (let y = 0; y < h; y++) {
-    for (let i = 0; i < size; i++) rows[i] = borderReflect101(y + i - half, h) * w;
-    for (let xx = 0; xx < w; xx++) {
-      const cb = xx * size;
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        for (let t = 0; t < nt; t++) s += tapW[t]! * x[(rows[tapDy[t]!]! + cols[cb + tapDx[t]!]!) * c + ch]!;
-        out[(y * w + xx) * c + ch] = s;
+    for (let x = 0; x < w; x++) {
+      const base = (y * pw + x) * c;
+      const o = (y * w + x) * c;
+      if (c === 3) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        for (let t = 0; t < nt; t++) {
+          const p = base + off[t]!;
+          const q = wt[t]!;
+          s0 += q * pad[p]!;
+          s1 += q * pad[p + 1]!;
+          s2 += q * pad[p + 2]!;
+        }
+        out[o] = s0;
+        out[o + 1] = s1;
+        out[o + 2] = s2;
+      } else {
+        let s0 = 0;
+        for (let t = 0; t < nt; t++) s0 += wt[t]! * pad[base + off[t]!]!;
+        out[o] = s0;
       }
     }
   }

@@ -116,11 +116,12 @@ function fdctIslow(d: Int32Array): void {
     d[o + 1] = descale(t7 + z1 + z4, CONST_BITS - PASS1_BITS);
   }
   for (let col = 0; col < 8; col++) {
-    const g = (k: number): number => d[k * 8 + col]!;
-    const tmp0 = g(0) + g(7), tmp7 = g(0) - g(7);
-    const tmp1 = g(1) + g(6), tmp6 = g(1) - g(6);
-    const tmp2 = g(2) + g(5), tmp5 = g(2) - g(5);
-    const tmp3 = g(3) + g(4), tmp4 = g(3) - g(4);
+    const d0 = d[col]!, d1 = d[8 + col]!, d2 = d[16 + col]!, d3 = d[24 + col]!;
+    const d4 = d[32 + col]!, d5 = d[40 + col]!, d6 = d[48 + col]!, d7 = d[56 + col]!;
+    const tmp0 = d0 + d7, tmp7 = d0 - d7;
+    const tmp1 = d1 + d6, tmp6 = d1 - d6;
+    const tmp2 = d2 + d5, tmp5 = d2 - d5;
+    const tmp3 = d3 + d4, tmp4 = d3 - d4;
     const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
     d[col] = descale(tmp10 + tmp11, PASS1_BITS);
     d[32 + col] = descale(tmp10 - tmp11, PASS1_BITS);
@@ -153,18 +154,25 @@ function rangeLimit(v: number): number {
 /** jpeg_idct_islow of dequantised coefficients (row-major) into 64 samples. */
 function idctIslow(c: Int32Array, out: Uint8Array, ws: Int32Array): void {
   for (let col = 0; col < 8; col++) {
-    const g = (k: number): number => c[k * 8 + col]!;
-    let z2 = g(2);
-    let z3 = g(6);
+    const c0 = c[col]!, c1 = c[8 + col]!, c2 = c[16 + col]!, c3 = c[24 + col]!;
+    const c4 = c[32 + col]!, c5 = c[40 + col]!, c6 = c[48 + col]!, c7 = c[56 + col]!;
+    if (c1 === 0 && c2 === 0 && c3 === 0 && c4 === 0 && c5 === 0 && c6 === 0 && c7 === 0) {
+      // jidctint.c's shortcut (exact): a column of zero AC terms is its DC · 2^PASS1_BITS.
+      const dc = c0 * 4;
+      for (let r = 0; r < 8; r++) ws[r * 8 + col] = dc;
+      continue;
+    }
+    let z2 = c2;
+    let z3 = c6;
     let z1 = (z2 + z3) * F_0_541;
     const tmp2e = z1 - z3 * F_1_847;
     const tmp3e = z1 + z2 * F_0_765;
-    z2 = g(0);
-    z3 = g(4);
+    z2 = c0;
+    z3 = c4;
     const tmp0e = (z2 + z3) * 8192;
     const tmp1e = (z2 - z3) * 8192;
     const tmp10 = tmp0e + tmp3e, tmp13 = tmp0e - tmp3e, tmp11 = tmp1e + tmp2e, tmp12 = tmp1e - tmp2e;
-    let tmp0 = g(7), tmp1 = g(5), tmp2 = g(3), tmp3 = g(1);
+    let tmp0 = c7, tmp1 = c5, tmp2 = c3, tmp3 = c1;
     z1 = tmp0 + tmp3;
     z2 = tmp1 + tmp2;
     z3 = tmp0 + tmp2;
@@ -220,6 +228,9 @@ function idctIslow(c: Int32Array, out: Uint8Array, ws: Int32Array): void {
  */
 function roundTripPlane(plane: Uint8Array, pw: number, ph: number, qt: Int32Array): Uint8Array {
   const div = Array.from(qt, (q) => reciprocal(q * 8));
+  const recip = Float64Array.from(div, (d) => d.recip);
+  const corr = Float64Array.from(div, (d) => d.corr);
+  const scale = Float64Array.from(div, (d) => 2 ** -d.shift);
   const out = new Uint8Array(pw * ph);
   const blk = new Int32Array(64);
   const coef = new Int32Array(64);
@@ -231,9 +242,9 @@ function roundTripPlane(plane: Uint8Array, pw: number, ph: number, qt: Int32Arra
       fdctIslow(blk);
       for (let i = 0; i < 64; i++) {
         const t = blk[i]!;
-        const { recip, corr, shift } = div[i]!;
         const a = t < 0 ? -t : t;
-        const q = Math.floor(((a + corr) * recip) / 2 ** shift);
+        // ((a + corr) · recip) >> shift: the product is below 2^32, exact in a double.
+        const q = Math.floor((a + corr[i]!) * recip[i]! * scale[i]!);
         coef[i] = (t < 0 ? -q : q) * qt[i]!;
       }
       idctIslow(coef, samples, ws);
