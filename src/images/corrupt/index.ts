@@ -12,8 +12,8 @@
  *   above (`params: 'auto'`), or either one forced.
  * - Randomness: a seeded xoshiro128** stream per (seed, image index, corruption, severity)
  *   (random.ts) — deterministic, not numpy's stream.
- * - What differs from the reference and why: the header of each family file (noise.ts, blur.ts,
- *   weather.ts, digital.ts, jpeg.ts) and docs/corruptions.md.
+ * - What differs from the reference and why: README.md beside this file, and the header of each
+ *   family file (noise.ts, blur.ts, weather.ts, digital.ts, jpeg.ts).
  *
  * Runtime-neutral (no node: import).
  */
