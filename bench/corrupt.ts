@@ -113,7 +113,7 @@ function main(argv: string[]): void {
     `Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, 1 thread each, severity ${SEVERITY}, best of ${rounds} loops of ≥ 0.2 s (bench/corrupt.ts). ` +
       'napood: corruptImage (src/images/corrupt), random draws included. Python: bench/corrupt_reference.py, the hendrycks/robustness functions as in tools/golden_corruptions.py ' +
       '(numpy, scipy, skimage, OpenCV, ImageMagick 6 via Wand, Pillow; numpy random draws included; the golden tests show both give the same pixels on the same random fields). ' +
-      'A shared VM: absolute rates drift by ~20 % between runs, the ratios less.',
+      'A shared 2-core VM with other jobs running: rates drift by up to 2–3× between runs (the ratios of one run are side by side, but not stable either).',
     '',
     `| corruption |${head}`,
     `|---|${sep}`,

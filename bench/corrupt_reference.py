@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Python baseline of bench/corrupt.ts: the hendrycks/robustness corruptions as re-written in
 tools/golden_corruptions.py (numpy / scipy / skimage / OpenCV / Wand / Pillow), with numpy's
-generator for the random draws as the reference itself uses (normal fields drawn per call).
+generator for the random draws as the reference itself uses (normal fields drawn per call;
+shot noise with numpy's poisson as the reference, not the golden tool's quantile form; frost
+blends a random texture where the reference reads a photo from disk on every call).
 
 Usage: corrupt_reference.py DIR SEVERITY NAME...   (DIR holds <case>.npy inputs and cases.json)
 Prints JSON: {case: {corruption: ms per image}} — best of 3 loops of >= 0.2 s each.
@@ -34,11 +36,21 @@ class NumpyStream:
         return self.rng.random(n)
 
 
+def shot_noise_numpy(x, c, f):
+    """The reference's own shot noise (np.random.poisson), not the golden tool's quantile form."""
+    x = np.array(x) / 255.
+    return np.clip(RNG.poisson(x * c) / float(c), 0, 1) * 255
+
+
+RNG = np.random.default_rng(0)
+
+
 def main():
     folder, severity, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     with open(os.path.join(folder, "cases.json")) as fh:
         cases = json.load(fh)
-    rng = np.random.default_rng(0)
+    rng = RNG
+    g.FUNCS["shot_noise"] = shot_noise_numpy
     out = {}
     for case in cases:
         x = np.load(os.path.join(folder, case["file"]))
