@@ -144,3 +144,22 @@ export const dumpSpec: CommandSpec = {
     'napood dump --model model.onnx --input x.npy --layers /layer3/layer3.1/relu_1/Relu_output_0 --out x.safetensors',
   ],
 };
+
+export const corruptSpec: CommandSpec = {
+  name: 'corrupt',
+  summary: 'write ImageNet-C / CIFAR-C corrupted copies of images (the pseudo-OOD of napood tune), as PNG files',
+  usage: 'napood corrupt --images PATH [--images PATH …] --out DIR [--corruptions LIST] [--severities LIST] [--seed S] [--params auto|cifar|imagenet] [--assignment all|random]',
+  options: {
+    images: { type: 'string', multiple: true, value: 'PATH', help: 'image files, folders or @list.txt (repeat for more)' },
+    out: { type: 'string', value: 'DIR', help: 'a new folder: DIR/<corruption>/<severity>/*.png, DIR/corruptions.csv, DIR/list.txt' },
+    corruptions: { type: 'string', value: 'LIST', help: 'comma-separated corruption names (default: the 15 of ImageNet-C; extras: speckle_noise, gaussian_blur, spatter, saturate)' },
+    severities: { type: 'string', value: 'LIST', help: 'comma-separated severities in 1..5 (default all)' },
+    seed: { type: 'string', value: 'S', help: 'seed of the random streams (default 0)' },
+    params: { type: 'string', value: 'auto|cifar|imagenet', help: "parameter table: CIFAR-C's for images up to 64 px on the longer side, ImageNet-C's above (default auto)" },
+    assignment: { type: 'string', value: 'all|random', help: 'every corruption × severity per image (all, default), or one drawn per image (random)' },
+  },
+  examples: [
+    'napood corrupt --images val/ --out val-c/',
+    'napood corrupt --images photo.jpg --corruptions fog,snow,jpeg_compression --severities 3,5 --out photo-c/',
+  ],
+};
