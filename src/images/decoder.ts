@@ -14,7 +14,7 @@
  * whatever the file holds: the pipeline drops alpha (never composites it) and converts between
  * grey and RGB as Pillow does, which is exact for grey files decoded to R = G = B.
  */
-import { readImageHeader } from './header.js';
+import { readImageHeader, type ImageHeader } from './header.js';
 import type { ImageFormat } from './items.js';
 import { decodePng, type PngHeader, type PngZlib } from './png.js';
 import type { Interpolation, ResizeGeometry } from './preprocess.js';
@@ -34,20 +34,9 @@ export interface DecodedImage {
  * What an image file's header says: from header.ts (PNG IHDR, JPEG SOF, WebP VP8/VP8L/VP8X), or
  * from a decoder's `probe` when header.ts is unsure.
  */
-export interface ImageInfo {
+export interface ImageInfo extends ImageHeader {
   readonly format: ImageFormat;
-  readonly width: number;
-  readonly height: number;
-  /** A 1-channel file (grey, or grey + alpha): Pillow's mode after convert is L. */
-  readonly grey: boolean;
-  /** An alpha channel (or a PNG tRNS chunk). */
-  readonly alpha: boolean;
-  /** A 4-component (CMYK or YCCK) JPEG. */
-  readonly cmyk: boolean;
-  /** PNG, when header.ts read it: the IHDR fields (png.ts can decode the file). */
-  readonly png?: PngHeader;
 }
-
 export interface DecodeRequest {
   /** Refuse images with more pixels than this (guards the decode itself; the pipeline also checks the header first). */
   readonly maxPixels: number;

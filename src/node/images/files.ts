@@ -8,16 +8,8 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 
-/** What a non-regular file is, for messages: "a FIFO (named pipe)", "a folder", … */
-export function fileKind(s: Stats): string {
-  if (s.isFile()) return 'a regular file';
-  if (s.isDirectory()) return 'a folder';
-  if (s.isFIFO()) return 'a FIFO (named pipe)';
-  if (s.isSocket()) return 'a socket';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  return 'a special file';
-}
+import { fileKind } from '../io/file.js';
+export { fileKind };
 
 /** Why a path cannot be opened, from a stat or open error (symbolic links told apart). */
 export async function openFailure(path: string, e: unknown): Promise<string> {
