@@ -240,12 +240,12 @@ test('a FIFO or a folder named as an image, as an @list, or on a list line: Napo
     fs.mkdirSync(folder);
     await rejectsNapood(expandImageInputs([fifo], { argument: '--images' }), /^--images: expected an image file, folder or @list\.txt, found ".*x\.png" \(a FIFO \(named pipe\)\)$/);
     await rejectsNapood(expandImageInputs(['@' + fifoList]), /^images: expected a readable list file after @, found ".*list\.txt" \(not a regular file: a FIFO \(named pipe\)\)$/);
-    await rejectsNapood(expandImageInputs(['@' + folder]), /^images: expected a readable list file after @, found ".*folder" \(not a regular file: a folder\)$/);
+    await rejectsNapood(expandImageInputs(['@' + folder]), /^images: expected a readable list file after @, found ".*folder" \(not a regular file: a (?:folder|directory)\)$/);
     const lines = path.join(t.dir, 'lines.txt');
     fs.writeFileSync(lines, 'x.png\n');
     await rejectsNapood(expandImageInputs(['@' + lines]), /^images @.*lines\.txt line 1: expected an image file, found "x\.png" \(a FIFO \(named pipe\)\)$/);
     fs.writeFileSync(lines, 'folder\n');
-    await rejectsNapood(expandImageInputs(['@' + lines]), /line 1: expected an image file, found "folder" \(a folder\)$/);
+    await rejectsNapood(expandImageInputs(['@' + lines]), /line 1: expected an image file, found "folder" \(a (?:folder|directory)\)$/);
     fs.symlinkSync(path.join(t.dir, 'l.png'), path.join(t.dir, 'l.png'));
     fs.writeFileSync(lines, 'l.png\n');
     await rejectsNapood(expandImageInputs(['@' + lines]), /line 1: expected an existing image file, found ".*l\.png" \(a symbolic link loop \(ELOOP\)\)$/);

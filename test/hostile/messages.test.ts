@@ -45,7 +45,7 @@ test('a shadow-like file as --state or --preprocess: the message says it is not 
       const fifo = join(t, 'fifo.json');
       execFileSync('mkfifo', [fifo]);
       napoodError(() => readPreprocessFile(fifo), /^.*fifo\.json: expected a readable JSON file of preprocessing settings, found a FIFO \(named pipe\)$/);
-      napoodError(() => readPreprocessFile(t), /found a folder$/);
+      napoodError(() => readPreprocessFile(t), /found a (?:folder|directory)$/);
     }
   } finally {
     rmSync(t, { recursive: true, force: true });

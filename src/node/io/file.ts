@@ -20,7 +20,7 @@ export interface RegularFile {
 /** What a non-regular file is, for error messages ("a directory", "a FIFO (named pipe)", …). */
 export function fileKind(st: fs.Stats): string {
   if (st.isFile()) return 'a regular file';
-  if (st.isDirectory()) return 'a folder';
+  if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice()) return 'a character device';
