@@ -211,3 +211,38 @@ test('--preprocess FILE with only mean and std takes size and channels from the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a fit set on another scale than the ID set (e.g. made without the normalisation) is warned about; so is an ID accuracy near chance', async () => {
+  const { readNpy, writeNpy } = await import('../../src/node/io/npy.js');
+  const dir = tmp();
+  try {
+    const scaled = join(dir, 'train');
+    mkdirSync(scaled);
+    for (const f of ['featureMap', 'pooled', 'logits', 'labels', 'head.weight', 'head.bias']) {
+      const a = readNpy(join(train, `${f}.npy`));
+      const data = f === 'featureMap' || f === 'pooled' ? (a.data as Float32Array).map((v) => v * 50) : a.data;
+      writeNpy(join(scaled, `${f}.npy`), data as Float32Array, a.shape);
+    }
+    let r = napood('eval', '--id', testSet, '--ood', `o=${train}`, '--methods', 'mahalanobis,knn:k=5', '--fit', scaled, '--bootstrap', '0');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: --fit and --id features differ in scale \(mean pooled norm .* \d+\.\d×\): were both sets made with the same model and preprocessing/);
+    r = napood('eval', '--id', testSet, '--ood', `o=${train}`, '--methods', 'mahalanobis', '--fit', train, '--bootstrap', '0');
+    assert.doesNotMatch(r.stderr, /differ in scale/);
+    // 200 labelled rows of 10 classes whose labels do not follow the logits.
+    const shuffled = join(dir, 'id');
+    cpSync(train, shuffled, { recursive: true });
+    const labels = readNpy(join(train, 'labels.npy'));
+    const logits = readNpy(join(train, 'logits.npy')).data as Float32Array;
+    const wrong = new Int32Array(200).map((_, i) => {
+      let best = 0;
+      for (let j = 1; j < 10; j++) if (logits[i * 10 + j]! > logits[i * 10 + best]!) best = j;
+      return (best + 1) % 10;
+    });
+    writeNpy(join(shuffled, 'labels.npy'), wrong, labels.shape);
+    r = napood('eval', '--id', shuffled, '--ood', `o=${testSet}`, '--methods', 'energy', '--bootstrap', '0');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: --id: ID accuracy 0\.00% is near chance \(10\.00% for 10 classes\): are the labels in the model's class order/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
