@@ -3,7 +3,7 @@
  * or onnxruntime; `--help` and `methods` load neither).
  */
 import { helpText, type CommandSpec } from './args.js';
-import { dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, scoreSpec } from './specs.js';
+import { dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec } from './specs.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -22,4 +22,5 @@ export const commands: Record<string, Command> = {
   methods: command(methodsSpec, async (argv) => (await import('./run-sets.js')).runMethods(argv)),
   inspect: command(inspectSpec, async (argv) => (await import('./model-commands.js')).runInspect(argv)),
   dump: command(dumpSpec, async (argv) => (await import('./model-commands.js')).runDump(argv)),
+  report: command(reportSpec, async (argv) => (await import('./report-command.js')).runReport(argv)),
 };

@@ -123,7 +123,7 @@ export function claimsOf(model: ModelScores, tables: ModelTables, layerRowsIn: r
     }
     claims.push({
       id: `${p.spec.name}-w-curve`, claim, verdict: interior ? 'holds' : 'does not hold',
-      measured: `FPR95 at w = 0 (NAP) ${pct(curve[0])}, at w = 1 (${p.inner.text}) ${pct(curve[curve.length - 1])}, lowest ${pct(curve[best])} at w = ${g[best]} (descriptive, not used to choose w); optimum − better end ${pct(curve[best] - ends)}${ci(gapCI)}${share !== undefined ? `; optimum inside in ${(100 * share).toFixed(1)} % of bootstrap replicates` : ''}; ${monotone ? 'falls then rises (U-shaped)' : 'not monotone on both sides of the optimum'}`,
+      measured: `FPR95 at w = 0 (NAP) ${pct(curve[0])}, at w = 1 (${p.inner.text}) ${pct(curve[curve.length - 1])}, lowest ${pct(curve[best])} at w = ${g[best]} (descriptive, not used to choose w); optimum − better end ${pct(curve[best] - ends)}${ci(gapCI)}${share !== undefined ? `; optimum inside in ${(100 * share).toFixed(1)} % of bootstrap replicates` : ''}; ${!interior ? 'no optimum inside (0, 1)' : monotone ? 'falls then rises (U-shaped)' : 'optimum inside, but the curve is not monotone on both sides of it'}`,
       ...(gapCI ? { significant: interior && gapCI[1] < 0 } : {}),
       numbers: { grid: g, fpr95: curve, best_w: g[best], interior, monotone_sides: monotone, gap: curve[best] - ends, gap_ci: gapCI, interior_share: share },
     });
@@ -134,16 +134,16 @@ export function claimsOf(model: ModelScores, tables: ModelTables, layerRowsIn: r
     claims.push({ id: 'penultimate-best', claim: 'the penultimate layer is the best single layer for NAP', verdict: 'not measured', measured: 'only one layer', numbers: {} });
   } else {
     const f = singles.map((m) => m.average.fpr95);
-    let best = 0;
-    f.forEach((x, k) => { if (x < f[best]) best = k; });
     const last = f.length - 1;
-    let other = last === 0 ? 1 : 0;
+    let other = 0;
     f.forEach((x, k) => { if (k !== last && x < f[other]) other = k; });
+    // The penultimate is "the best" only when strictly below every other layer (a tie is not).
+    const best = f[last] < f[other] ? last : other;
     const dci = diffCI(layerIdx[last], layerIdx[other]);
     let share: number | undefined;
     if (reps) {
       let wins = 0;
-      for (let r = 0; r < cfg.bootstrap; r++) if (layerIdx.every((i) => reps.fpr95[layerIdx[last]][r] <= reps.fpr95[i][r])) wins++;
+      for (let r = 0; r < cfg.bootstrap; r++) if (layerIdx.every((i, k) => k === last || reps.fpr95[layerIdx[last]][r] < reps.fpr95[i][r])) wins++;
       share = wins / cfg.bootstrap;
     }
     const info = tables.layerInfo;
