@@ -190,10 +190,12 @@ function methods(v: unknown, paperW: ReportConfig['paperW']): MethodSpec[] {
     }
     return spec;
   });
-  const seen = new Set<string>();
+  // Each computation once: `nap` and `nap:p=2` are the same method.
+  const seen = new Map<string, string>();
   list.forEach((s, i) => {
-    if (seen.has(s.text)) fail(`methods[${i}]`, 'each method spec once', s.text);
-    seen.add(s.text);
+    const key = `${s.name}:${Object.keys(s.params).sort().map((k) => `${k}=${s.params[k]}`).join(',')}`;
+    if (seen.has(key)) fail(`methods[${i}]`, `each method spec once (${s.text} is ${seen.get(key)})`, s.text);
+    seen.set(key, s.text);
   });
   return list;
 }
