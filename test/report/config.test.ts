@@ -53,3 +53,14 @@ test('errors name the field, what was expected and what was found', () => {
   assert.throws(() => parseReportConfigText('{', 'c.json'), { message: /^c\.json: expected a JSON report configuration/ });
   assert.throws(() => parseReportConfigText('{"models": 3}', 'c.json'), { message: /^c\.json: models: expected/ });
 });
+
+test('the example configs validate (examples/report/cifar10.json, zoo.json)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { repoRoot } = await import('../helpers.js');
+  for (const f of ['cifar10.json', 'zoo.json']) {
+    const path = join(repoRoot, 'examples', 'report', f);
+    const c = parseReportConfigText(readFileSync(path, 'utf8'), path);
+    assert.ok(c.models.length >= 2, f);
+  }
+});
