@@ -58,8 +58,8 @@ export interface ModelTables {
   readonly main: EvalReport;
   /** Table 3: NAP alone against MSP and Energy. */
   readonly napAlone: EvalReport;
-  /** Tables 5 / 6: X against NAP-X (rows of `main`). */
-  readonly pairs: readonly { readonly x: string; readonly napx: string }[];
+  /** Tables 5 / 6: X against NAP-X per OOD set (X with NAP-X's own parameters for X, e.g. ReAct's percentile). */
+  readonly pairs: EvalReport;
   /** Tables 4 / 8 / 9: the w sweep of each NAP-X. */
   readonly wSweeps: readonly WSweep[];
   readonly napGrid: EvalReport;
@@ -157,7 +157,7 @@ function reverseFprRows(rows: readonly ScoreRow[], model: ModelScores): ReverseF
 /** Every table and claim of one model. Progress goes through events ("<model>: tables k/n"). */
 export function analyseModel(model: ModelScores, cfg: ReportConfig, combos: readonly (readonly string[])[] | undefined, events?: NapoodEvents): ModelResult {
   const { plan } = model;
-  const steps = 6 + plan.napx.length + plan.percentile.length;
+  const steps = 7 + plan.napx.length + plan.percentile.length;
   let step = 0;
   const tick = () => events?.progress?.(++step, steps, `${model.input.name}: tables and bootstrap`);
   const mainRows = plan.methods.map((s) => specRow(model, s));
@@ -167,7 +167,7 @@ export function analyseModel(model: ModelScores, cfg: ReportConfig, combos: read
     return specRow(model, plan.all.find((s) => specKey(s) === key)!, t);
   });
   const napAlone = rowsReport(alone, model, cfg); tick();
-  const pairs = plan.napx.map((p) => ({ x: plan.methods.find((m) => m === p.inner)?.text ?? p.inner.text, napx: p.spec.text }));
+  const pairs = rowsReport(plan.napx.flatMap((p) => [specRow(model, p.inner), mainRows[plan.methods.indexOf(p.spec)]]), model, cfg); tick();
   const consistency: Record<string, number> = {};
   const wSweeps = plan.napx.map((p): WSweep => {
     const ws = cfg.sweeps.w;

@@ -58,7 +58,7 @@ export function claimsOf(model: ModelScores, tables: ModelTables, layerRowsIn: r
   pairs.push({ id: 'nap-vs-msp', claim: 'NAP alone beats MSP (average FPR95 lower)', a: 'nap', b: 'msp', ia: vec(named('nap')), ib: vec(named('msp')), fa: napRow.average.fpr95, fb: mspRow.average.fpr95, ua: napRow.average.auroc, ub: mspRow.average.auroc });
   const names: Record<string, string> = { 'nap-e': 'NAP-E beats Energy', 'nap-r': 'NAP-R beats ReAct', 'nap-a': 'NAP-A beats ASH-S', 'nap-d': 'NAP-D beats DICE (also measured)', 'nap-m': 'NAP-M beats MSP (also measured)' };
   for (const p of plan.napx) {
-    const x = tables.main.methods.find((m) => m.method === p.inner.text) ?? rowOf(tables.wSweeps.find((s) => s.method === p.spec.text)!.report, `${p.spec.name}:w=1`);
+    const x = rowOf(tables.pairs, p.inner.text);
     const y = rowOf(tables.main, p.spec.text);
     pairs.push({ id: `${p.spec.name}-vs-x`, claim: `${names[p.spec.name]} on average FPR95 (w = ${p.spec.params.w}, the configured value)`, a: p.spec.text, b: p.inner.text, ia: vec(p.spec), ib: vec(p.inner), fa: y.average.fpr95, fb: x.average.fpr95, ua: y.average.auroc, ub: x.average.auroc });
   }

@@ -11,18 +11,13 @@ export interface TableFile {
   readonly text: string;
 }
 
-/** The EvalReport with only the named rows, in that order. */
-export function subReport(report: EvalReport, methods: readonly string[]): EvalReport {
-  return { ...report, methods: methods.map((m) => report.methods.find((r) => r.method === m)).filter((m): m is EvalReport['methods'][number] => m !== undefined) };
-}
-
 /** Every table of a model with its title (the paper's numbering where there is one). */
 export function modelTableList(r: ModelResult): { key: string; title: string; report?: EvalReport; reverse?: readonly ReverseFprRow[] }[] {
   const t = r.tables;
   return [
     { key: 'main', title: 'Tables 1 / 2 — every method (FPR95 / AUROC per OOD set, near / far averages, average; ID accuracy of changed logits)', report: t.main },
     { key: 'nap-alone', title: 'Table 3 — NAP alone against MSP and Energy', report: t.napAlone },
-    { key: 'pairs', title: 'Tables 5 / 6 — X against NAP-X per OOD set', report: subReport(t.main, t.pairs.flatMap((p) => [p.x, p.napx])) },
+    { key: 'pairs', title: 'Tables 5 / 6 — X against NAP-X per OOD set', report: t.pairs },
     ...t.wSweeps.map((s) => ({ key: `w-${s.method.split(':')[0]}`, title: `Tables 4 / 8 / 9 — w sweep of ${s.method} (S_X = ${s.inner}, S_NAP = ${s.nap}; configured w = ${s.w})`, report: s.report })),
     { key: 'nap-grid', title: 'NAP over its (p, ε) grid, from per-channel max and mean read once', report: t.napGrid },
     ...t.percentile.map((p) => ({ key: `percentile-${p.method}`, title: `${p.method} over its percentile`, report: p.report })),

@@ -100,6 +100,9 @@ async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: s
       if (o.labels) opts.events?.note?.(`${field}.sets.ood[${k}].labels: OOD sets carry no labels; ignored`);
       oods.push({ name: o.name, path: o.path, group: o.group, source: await sets.open(at(o.path), `${field}.sets.ood[${k}] (${o.name})`, 'ood') });
     }
+    for (const [k, combo] of (m.layerCombos ?? []).entries()) {
+      for (const l of combo) if (l !== analysis.featureMap && !layers.includes(l)) throw new NapoodError(`${field}.layerCombos[${k}]`, `names among the report's layers (${[...layers, analysis.featureMap].map((x) => describe(x)).join(', ')})`, describe(l));
+    }
     const input: ModelInput = { name: m.name, file: m.path, head: model.head, train, id, oods, layers, featureMap: analysis.featureMap, classes };
     let scores;
     try {
