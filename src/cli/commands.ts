@@ -3,7 +3,7 @@
  * or onnxruntime; `--help` and `methods` load neither).
  */
 import { helpText, type CommandSpec } from './args.js';
-import { corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, scoreSpec } from './specs.js';
+import { corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec } from './specs.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -23,4 +23,5 @@ export const commands: Record<string, Command> = {
   inspect: command(inspectSpec, async (argv) => (await import('./model-commands.js')).runInspect(argv)),
   dump: command(dumpSpec, async (argv) => (await import('./model-commands.js')).runDump(argv)),
   corrupt: command(corruptSpec, async (argv) => (await import('./corrupt.js')).runCorrupt(argv)),
+  report: command(reportSpec, async (argv) => (await import('./report-command.js')).runReport(argv)),
 };

@@ -163,3 +163,19 @@ export const corruptSpec: CommandSpec = {
     'napood corrupt --images photo.jpg --corruptions fog,snow,jpeg_compression --severities 3,5 --out photo-c/',
   ],
 };
+
+export const reportSpec: CommandSpec = {
+  name: 'report',
+  summary: 'the paper\'s tables, sweeps, figures and claims for your models and sets, as a folder (index.html, report.json, tables, PNG figures)',
+  usage: 'napood report CONFIG.json --out DIR [--threads N] [--bootstrap N] [--seed S]',
+  options: {
+    out: { type: 'string', value: 'DIR', help: 'the report folder: index.html (self-contained), report.json, tables/*.md|csv, figures/*.png|svg (new, empty, or an earlier report, which is replaced)' },
+    threads: modelOptions.threads,
+    bootstrap: { type: 'string', value: 'N', help: 'bootstrap replicates (overrides the config; 0 = no intervals)' },
+    seed: { type: 'string', value: 'S', help: 'bootstrap and sampling seed (overrides the config)' },
+  },
+  examples: [
+    'napood report examples/report/fixture.json --out report/',
+    'napood report cifar10.json --out cifar10-report/ --threads 2   # the config format: README, "Reports"',
+  ],
+};

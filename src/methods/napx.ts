@@ -77,3 +77,6 @@ export const napR = makeNapX('nap-r', react, 0.8, 'ReAct');
 export const napA = makeNapX('nap-a', ashS, 0.8, 'ASH-S');
 export const napD = makeNapX('nap-d', dice, 0.6, 'DICE');
 export const napM = makeNapX('nap-m', msp, 0.3, 'MSP');
+
+/** The X of each NAP-X: the method whose score S_X is blended with S_NAP (sweeps reuse both). */
+export const NAPX_INNER: Readonly<Record<string, string>> = Object.freeze({ 'nap-e': 'energy', 'nap-r': 'react', 'nap-a': 'ash-s', 'nap-d': 'dice', 'nap-m': 'msp' });

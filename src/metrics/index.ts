@@ -21,3 +21,6 @@ export { Xoshiro128, resampleCounts } from '../math/random.js';
 export { quantileSorted, percentileSorted, percentile } from '../math/percentile.js';
 export { accuracy, argmaxRow } from './accuracy.js';
 export { percent } from './format.js';
+export { fprAt95OodRecall, fprAtOodRecallSorted } from './reverse-fpr.js';
+export type { PairedScores, PairedReplicates } from './paired.js';
+export { pairedBootstrap, percentileInterval, proportionInterval } from './paired.js';

@@ -1,0 +1,168 @@
+/**
+ * `napood report CONFIG --out DIR` as a library call: read and validate the config, run each
+ * model's sets through it once (compute.ts), build the tables, claims and figures, render the
+ * figures (SVG + PNG) and write DIR: index.html, report.json, tables/*.md|csv, figures/*.png|svg|vl.json.
+ * Paths in the config are relative to the config file's folder.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { NapoodError, describe } from '../../errors.js';
+import { parseReportConfigText, type ModelConfig, type ReportConfig } from '../../app/report/config.js';
+import { computeModel, type ModelInput, type SetInput } from '../../app/report/compute.js';
+import { analyseModel, type ModelResult } from '../../app/report/analyse.js';
+import { figureData } from '../../app/report/figdata.js';
+import { modelFigures } from '../../app/report/figures.js';
+import { reportHtml, type RenderedFigure } from '../../app/report/html.js';
+import { modelTableFiles } from '../../app/report/tables.js';
+import { parsePreprocess, parsePreprocessText, preprocessForModel, PRESETS, type Preprocess } from '../../images/preprocess.js';
+import { parseModel } from '../../onnx/adapter.js';
+import { analyseGraph } from '../../onnx/graph.js';
+import type { OnnxClassifier } from '../../onnx/adapter.js';
+import type { NapoodEvents } from '../../types.js';
+import { VERSION } from '../../version.js';
+import { loadOnnxModel } from '../onnx.js';
+import { RunSets } from '../sets.js';
+import { renderPng, renderSvg } from './render.js';
+import { checkReportDir, writeReportDir } from './output.js';
+
+export interface ReportOptions {
+  readonly events?: NapoodEvents;
+  /** onnxruntime intra-op threads. */
+  readonly threads?: number;
+  /** Overrides of the config (the CLI's --bootstrap, --seed). */
+  readonly bootstrap?: number;
+  readonly seed?: number;
+  /** PNG scale (default 2). */
+  readonly pngScale?: number;
+}
+
+export interface ReportSummary {
+  readonly out: string;
+  readonly files: readonly string[];
+  readonly models: readonly ModelResult[];
+}
+
+function readText(p: string, field: string, what: string): string {
+  try { return readFileSync(p, 'utf8'); } catch (e) { throw new NapoodError(field, `a readable ${what}`, `${describe(p)} (${(e as NodeJS.ErrnoException).code ?? e})`); }
+}
+
+/** Every input path of a config (resolved), for the output check. */
+export function configInputs(cfg: ReportConfig, dir: string): string[] {
+  const r = (p: string) => path.resolve(dir, p.replace(/^@/, ''));
+  return cfg.models.flatMap((m) => [m.path, ...(typeof m.classes === 'string' ? [m.classes] : []), ...(typeof m.preprocess === 'string' && m.preprocess.endsWith('.json') ? [m.preprocess] : []),
+    ...[m.sets.train, m.sets.id, ...m.sets.ood].flatMap((s) => (s ? [s.path, ...(s.labels ? [s.labels] : [])] : []))].map(r));
+}
+
+function preprocessOf(m: ModelConfig, field: string, dir: string, model: OnnxClassifier): Preprocess {
+  const { inputChw, inputLayout } = model.info;
+  const base = preprocessForModel(inputChw, `${field}.path (model input)`, inputLayout);
+  const p = m.preprocess;
+  if (p === undefined) return base;
+  if (typeof p === 'string' && p.toLowerCase().endsWith('.json')) return { ...parsePreprocessText(readText(path.resolve(dir, p), `${field}.preprocess`, 'preprocessing settings file (JSON)'), `${field}.preprocess`, base), layout: inputLayout };
+  if (typeof p === 'string') {
+    if (!Object.hasOwn(PRESETS, p)) throw new NapoodError(`${field}.preprocess`, `a preset among ${Object.keys(PRESETS).join(', ')}, a settings object or a .json settings file`, describe(p));
+    return { ...PRESETS[p], layout: inputLayout };
+  }
+  return { ...parsePreprocess(p, `${field}.preprocess`, base), layout: inputLayout };
+}
+
+/** The extra layers: 4 evenly spaced candidate layers (the last is the feature map), or the configured names. */
+export function chooseLayers(candidates: readonly string[], featureMap: string, wanted: ModelConfig['layers'], field: string): string[] {
+  if (wanted !== 'auto') {
+    for (const l of wanted) if (!candidates.includes(l) && l !== featureMap) throw new NapoodError(`${field}.layers`, `layer names among the model's candidates (napood inspect): ${candidates.slice(-4).map((c) => describe(c)).join(', ')}, …`, describe(l));
+    return wanted.filter((l) => l !== featureMap);
+  }
+  const all = [...candidates.filter((c) => c !== featureMap), featureMap];
+  if (all.length <= 4) return all.slice(0, -1);
+  return [...new Set([0, 1, 2].map((k) => all[Math.round((k * (all.length - 1)) / 3)]))];
+}
+
+async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: string, opts: ReportOptions): Promise<{ result: ModelResult; figures: RenderedFigure[]; files: Map<string, Uint8Array | string> }> {
+  const field = `models[${index}]`;
+  const file = path.resolve(dir, m.path);
+  let bytes: Uint8Array;
+  try { bytes = new Uint8Array(readFileSync(file)); } catch (e) { throw new NapoodError(`${field}.path`, 'a readable ONNX model', `${describe(m.path)} (${(e as NodeJS.ErrnoException).code ?? e})`); }
+  const analysis = analyseGraph(parseModel(bytes, m.path), { file: m.path });
+  const layers = chooseLayers(analysis.candidateLayers, analysis.featureMap, m.layers, field);
+  const model = await loadOnnxModel(bytes, { file: m.path, extraOutputs: layers, threads: opts.threads });
+  const classes = typeof m.classes === 'string' ? readText(path.resolve(dir, m.classes), `${field}.classes`, 'class file').split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : m.classes;
+  const sets = new RunSets({
+    model, preprocess: () => preprocessOf(m, field, dir, model), normalisationGiven: m.preprocess !== undefined, threads: opts.threads, classes, batchSize: cfg.batchSize,
+    npyLabels: { ...(m.sets.train?.labels ? { train: path.resolve(dir, m.sets.train.labels) } : {}), ...(m.sets.id.labels ? { id: path.resolve(dir, m.sets.id.labels) } : {}) },
+    events: opts.events, flags: { trainLabels: `${field}.sets.train.labels`, idLabels: `${field}.sets.id.labels`, labels: `${field}.sets labels`, fitSample: `${field}.sets.train` },
+  });
+  try {
+    const at = (p: string) => (p.startsWith('@') ? `@${path.resolve(dir, p.slice(1))}` : path.resolve(dir, p));
+    const train = m.sets.train ? await sets.open(at(m.sets.train.path), `${field}.sets.train`, 'train') : undefined;
+    const id: SetInput = { name: 'id', path: m.sets.id.path, source: await sets.open(at(m.sets.id.path), `${field}.sets.id`, 'id') };
+    const oods: SetInput[] = [];
+    for (const [k, o] of m.sets.ood.entries()) {
+      if (o.labels) opts.events?.note?.(`${field}.sets.ood[${k}].labels: OOD sets carry no labels; ignored`);
+      oods.push({ name: o.name, path: o.path, group: o.group, source: await sets.open(at(o.path), `${field}.sets.ood[${k}] (${o.name})`, 'ood') });
+    }
+    for (const [k, combo] of (m.layerCombos ?? []).entries()) {
+      for (const l of combo) if (l !== analysis.featureMap && !layers.includes(l)) throw new NapoodError(`${field}.layerCombos[${k}]`, `names among the report's layers (${[...layers, analysis.featureMap].map((x) => describe(x)).join(', ')})`, describe(l));
+    }
+    const input: ModelInput = { name: m.name, file: m.path, head: model.head, train, id, oods, layers, featureMap: analysis.featureMap, classes };
+    let scores;
+    try {
+      scores = await computeModel(cfg, input, opts.events);
+    } catch (e) {
+      if (e instanceof NapoodError && e.argument === '--fit') throw e.renamed(`${field}.sets.train`);
+      throw e;
+    }
+    sets.reportSummaries();
+    for (const n of scores.notes) opts.events?.note?.(n);
+    const result = analyseModel(scores, cfg, m.layerCombos, opts.events);
+    const specs = modelFigures(m.name, figureData(scores, result));
+    const files = new Map<string, Uint8Array | string>();
+    const figures: RenderedFigure[] = [];
+    for (const [k, f] of specs.entries()) {
+      opts.events?.progress?.(k, specs.length, `${m.name}: figures`);
+      const svg = await renderSvg(f.spec, f.id);
+      figures.push({ ...f, svg });
+      files.set(`figures/${f.id}.svg`, svg);
+      files.set(`figures/${f.id}.png`, await renderPng(svg, opts.pngScale));
+      files.set(`figures/${f.id}.vl.json`, JSON.stringify(f.spec) + '\n');
+    }
+    opts.events?.progress?.(specs.length, specs.length, `${m.name}: figures`);
+    for (const t of modelTableFiles(result)) files.set(`tables/${t.name}`, t.text);
+    return { result, figures, files };
+  } finally {
+    await sets.close();
+    await model.release();
+  }
+}
+
+/** Make the report of `configPath` in the folder `out` (written whole at the end, or not at all). */
+export async function makeReport(configPath: string, out: string, opts: ReportOptions = {}): Promise<ReportSummary> {
+  const parsed = parseReportConfigText(readText(configPath, 'CONFIG', 'report configuration (JSON)'), configPath);
+  const cfg: ReportConfig = { ...parsed, ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
+  const dir = path.dirname(path.resolve(configPath));
+  checkReportDir(out, [...configInputs(cfg, dir), path.resolve(configPath)]);
+  const files = new Map<string, Uint8Array | string>();
+  const models: { result: ModelResult; figures: RenderedFigure[] }[] = [];
+  for (const [i, m] of cfg.models.entries()) {
+    const r = await runModel(cfg, m, i, dir, opts);
+    for (const [k, v] of r.files) files.set(k, v);
+    models.push({ result: r.result, figures: r.figures });
+  }
+  const summary = [
+    `Methods: ${cfg.methods.map((s) => s.text).join(', ')} (NAP-X w: ${cfg.paperW === 'imagenet' ? 'the methods\' defaults, the paper\'s ImageNet values' : `the paper's ${cfg.paperW} values`}, unless set).`,
+    `Sweeps: w ∈ {${cfg.sweeps.w.join(', ')}}; NAP p ∈ {${cfg.sweeps.nap.p.join(', ')}}, ε ∈ {${cfg.sweeps.nap.eps.join(', ')}}; percentile ∈ {${cfg.sweeps.percentile.join(', ')}}. Bootstrap: ${cfg.bootstrap} replicates, seed ${cfg.seed}.`,
+  ];
+  const json = {
+    kind: 'napood-report', napood: VERSION, title: cfg.title, units: 'percent',
+    config: { methods: cfg.methods.map((s) => s.text), paperW: cfg.paperW, sweeps: cfg.sweeps, bootstrap: cfg.bootstrap, seed: cfg.seed, figureSample: cfg.figureSample },
+    definitions: {
+      fpr95: 'share of OOD scores above t = sorted ID scores at round(0.05·n_ID) (ReAct / ASH code; ID positive)',
+      openood_fpr_at_95_ood_recall: 'OpenOOD v1.5: share of ID flagged as OOD at the threshold that flags 95 % of the OOD set (sklearn roc_curve with OOD positive)',
+      intervals: 'percentile bootstrap, stratified; claims use paired replicates (the same resamples for every score vector)',
+    },
+    models: models.map((m) => ({ ...m.result, figures: m.figures.map((f) => ({ id: f.id, title: f.title, caption: f.caption, files: [`figures/${f.id}.png`, `figures/${f.id}.svg`, `figures/${f.id}.vl.json`] })) })),
+  };
+  files.set('report.json', JSON.stringify(json, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  files.set('index.html', reportHtml({ title: cfg.title, version: VERSION, summary, models }));
+  writeReportDir(out, files);
+  return { out, files: [...files.keys()].sort(), models: models.map((m) => m.result) };
+}
