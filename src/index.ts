@@ -39,6 +39,7 @@ export { odinDetails, odinLogitGradient, odinPerturb, type OdinDetails } from '.
 export { buildGradientModel, GRADIENT_OPS, type GradientModel, type GradientModelOptions } from './onnx/grad/index.js';
 export { onnxModelAccess, type OnnxModelAccess } from './onnx/grad/access.js';
 export * from './images/index.js';
+export * from './images/corrupt/index.js';
 
 export { analyseGraph, type GraphAnalysis } from './onnx/graph.js';
 

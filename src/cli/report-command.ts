@@ -1,9 +1,9 @@
 /**
- * `napood report CONFIG --out DIR`: parses the flags, calls makeReport (src/node/report/run.ts),
+ * `napood report CONFIG --out DIR`: parses the flags, calls makeReport (src/node/report-run.ts),
  * prints the claims and where the report is. Progress (with rate and ETA) on a TTY only.
  */
 import { NapoodError } from '../errors.js';
-import { makeReport } from '../node/report/run.js';
+import { makeReport } from '../node/report-run.js';
 import { intOption, parseCommand, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';

@@ -28,4 +28,3 @@ export {
   concatBatches, imageSourceBatches, loadImageSources,
   type BatchOptions, type ImageBatch, type ImageSource, type LoadStats, type LoadSummary, type SkippedImage,
 } from './batches.js';
-export * from './corrupt/index.js';

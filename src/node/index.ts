@@ -13,8 +13,8 @@ export {
   type DType, dtypeSize, float16ToNumber, halfBitsToFloatBits, firstNonFinite,
 } from './io/index.js';
 export * from './images/index.js';
-export { makeReport, type ReportOptions, type ReportSummary } from './report/run.js';
-export { renderSvg, renderPng } from './report/render.js';
+export { makeReport, type ReportOptions, type ReportSummary } from './report-run.js';
+export { renderSvg, renderPng } from './report-render.js';
 export { openModel, NodeOodModel, type NodeDataSet, type OpenModelOptions } from './api.js';
 export { RunSets, type RunSetsOptions, type RunSource, type SetRole } from './sets.js';
 export { openDumpSource, resolveHead, headFrom, inputArraySource, imageSetSource, replayableSource, type DumpSource, type ImageSetOptions } from './sources.js';

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeReport } from '../../src/node/report/run.js';
+import { makeReport } from '../../src/node/report-run.js';
 import { NapoodError } from '../../src/errors.js';
 import { fixturesDir, repoRoot } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 /**
  * The report's figures as Vega-Lite specs: pure data (no rendering, no I/O), each with its
- * records inlined, so that src/node/report/render.ts can turn it into SVG (vega's headless
+ * records inlined, so that src/node/report-render.ts can turn it into SVG (vega's headless
  * renderer) and PNG (resvg), and a page could render the same spec with vega-embed.
  *
  * Paper figures: 1 (the prior: per-sample max against mean activation of the feature map), 2

@@ -1,7 +1,7 @@
 /**
  * index.html of a report: one self-contained page (inline CSS and inline SVG figures; no script,
  * no external URL, nothing fetched when it is viewed). Built from the report's results and the
- * figures already rendered to SVG text (src/node/report/render.ts).
+ * figures already rendered to SVG text (src/node/report-render.ts).
  */
 import type { EvalReport, MethodReport, SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';

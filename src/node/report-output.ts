@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NapoodError, describe } from '../../errors.js';
-import { removeOnExit, removeStale } from '../io/cleanup.js';
+import { NapoodError, describe } from '../errors.js';
+import { removeOnExit, removeStale } from './io/cleanup.js';
 
 const STALE = /^(\d+)\.[0-9a-f]+\.tmp$/;
 

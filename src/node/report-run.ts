@@ -6,24 +6,24 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NapoodError, describe } from '../../errors.js';
-import { parseReportConfigText, type ModelConfig, type ReportConfig } from '../../app/report/config.js';
-import { computeModel, type ModelInput, type SetInput } from '../../app/report/compute.js';
-import { analyseModel, type ModelResult } from '../../app/report/analyse.js';
-import { figureData } from '../../app/report/figdata.js';
-import { modelFigures } from '../../app/report/figures.js';
-import { reportHtml, type RenderedFigure } from '../../app/report/html.js';
-import { modelTableFiles } from '../../app/report/tables.js';
-import { parsePreprocess, parsePreprocessText, preprocessForModel, PRESETS, type Preprocess } from '../../images/preprocess.js';
-import { parseModel } from '../../onnx/adapter.js';
-import { analyseGraph } from '../../onnx/graph.js';
-import type { OnnxClassifier } from '../../onnx/adapter.js';
-import type { NapoodEvents } from '../../types.js';
-import { VERSION } from '../../version.js';
-import { loadOnnxModel } from '../onnx.js';
-import { RunSets } from '../sets.js';
-import { renderPng, renderSvg } from './render.js';
-import { checkReportDir, writeReportDir } from './output.js';
+import { NapoodError, describe } from '../errors.js';
+import { parseReportConfigText, type ModelConfig, type ReportConfig } from '../app/report/config.js';
+import { computeModel, type ModelInput, type SetInput } from '../app/report/compute.js';
+import { analyseModel, type ModelResult } from '../app/report/analyse.js';
+import { figureData } from '../app/report/figdata.js';
+import { modelFigures } from '../app/report/figures.js';
+import { reportHtml, type RenderedFigure } from '../app/report/html.js';
+import { modelTableFiles } from '../app/report/tables.js';
+import { parsePreprocess, parsePreprocessText, preprocessForModel, PRESETS, type Preprocess } from '../images/preprocess.js';
+import { parseModel } from '../onnx/adapter.js';
+import { analyseGraph } from '../onnx/graph.js';
+import type { OnnxClassifier } from '../onnx/adapter.js';
+import type { NapoodEvents } from '../types.js';
+import { VERSION } from '../version.js';
+import { loadOnnxModel } from './onnx.js';
+import { RunSets } from './sets.js';
+import { renderPng, renderSvg } from './report-render.js';
+import { checkReportDir, writeReportDir } from './report-output.js';
 
 export interface ReportOptions {
   readonly events?: NapoodEvents;

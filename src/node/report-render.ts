@@ -8,7 +8,7 @@
  * resvg is native. The specs stay pure data in app/report/, so a page can render them itself.
  * Both libraries are loaded only when a report is made (dynamic imports).
  */
-import { NapoodError } from '../../errors.js';
+import { NapoodError } from '../errors.js';
 
 const QUIET = { level: () => QUIET, error: () => QUIET, warn: () => QUIET, info: () => QUIET, debug: () => QUIET };
 
