@@ -201,8 +201,8 @@ SUBSET6 = (0, 1, 2, 5, 7, 8)
 
 MODELS = {
     'resnet': dict(make=lambda nc: ResNet(16, (2, 2, 2), nc), lr=0.1, epochs=15, classes=None),
-    'densenet': dict(make=lambda nc: DenseNetBC(12, (3, 6, 6), nc), lr=0.1, epochs=12, classes=None),
-    'mobilenetv2': dict(make=lambda nc: MobileNetV2(256, nc), lr=0.1, epochs=12, classes=None),
+    'densenet': dict(make=lambda nc: DenseNetBC(12, (1, 6, 6), nc), lr=0.1, epochs=10, classes=None),
+    'mobilenetv2': dict(make=lambda nc: MobileNetV2(256, nc), lr=0.1, epochs=10, classes=None),
     'vgg': dict(make=lambda nc: VGG(num_classes=nc), lr=0.05, epochs=12, classes=None),
     'resnet6': dict(make=lambda nc: ResNet(16, (2, 2, 2), nc), lr=0.1, epochs=15, classes=SUBSET6),
 }

@@ -2,8 +2,8 @@
 """Data sets of the Fashion-MNIST model zoo (examples/zoo/), seeded: the same files on every run.
 
     /usr/bin/python3 tools/zoo_data.py                      # write examples/zoo/data/*.npy
-    /usr/bin/python3 tools/zoo_data.py png OUT/             # expand them into PNG folders napood reads
-    /usr/bin/python3 tools/zoo_data.py npy OUT/ [PREP.json] # or into preprocessed float32 NCHW .npy
+    /usr/bin/python3 tools/zoo_data.py png OUT/ [SET …]             # expand into PNG folders napood reads
+    /usr/bin/python3 tools/zoo_data.py npy OUT/ [PREP.json] [SET …] # or into preprocessed float32 NCHW .npy
 
 Stored format: one uint8 .npy per set, shape [N, 1, 28, 28] (grayscale, 0-255, the object bright on
 black as in Fashion-MNIST), and for labelled sets an int64 labels .npy [N]. That is 784 bytes per
@@ -253,7 +253,9 @@ def make():
         print(f'{name}: {n}  ({what})')
 
 
-def sets():
+def sets(only=()):
+    if only:
+        return list(only)
     return sorted(p[:-4] for p in os.listdir(OUT) if p.endswith('.npy') and not p.endswith('_labels.npy'))
 
 
@@ -265,8 +267,8 @@ def class_names(name):
     return None
 
 
-def expand_png(out):
-    for name in sets():
+def expand_png(out, only=()):
+    for name in sets(only):
         x = np.load(os.path.join(OUT, f'{name}.npy'))
         lab = os.path.join(OUT, f'{name}_labels.npy')
         names = class_names(name)
@@ -278,12 +280,12 @@ def expand_png(out):
         print(f'{out}/{name}/: {x.shape[0]} PNGs{"" if y is None else " in class folders"}')
 
 
-def expand_npy(out, prep_file):
+def expand_npy(out, prep_file, only=()):
     with open(prep_file) as f:
         prep = json.load(f)
     mean, std = np.float32(prep['mean'][0]), np.float32(prep['std'][0])
     os.makedirs(out, exist_ok=True)
-    for name in sets():
+    for name in sets(only):
         x = np.load(os.path.join(OUT, f'{name}.npy'))
         v = ((x.astype(np.float32) / np.float32(255)) - mean) / std
         np.save(os.path.join(out, f'{name}.npy'), v.astype(np.float32))
@@ -295,9 +297,11 @@ def expand_npy(out, prep_file):
 
 if __name__ == '__main__':
     if len(sys.argv) >= 3 and sys.argv[1] == 'png':
-        expand_png(sys.argv[2])
+        expand_png(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) >= 3 and sys.argv[1] == 'npy':
-        expand_npy(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else os.path.join(ROOT, 'examples', 'zoo', 'resnet.json'))
+        rest = sys.argv[3:]
+        prep = rest.pop(0) if rest and rest[0].endswith('.json') else os.path.join(ROOT, 'examples', 'zoo', 'resnet.json')
+        expand_npy(sys.argv[2], prep, rest)
     elif len(sys.argv) == 1:
         make()
     else:
