@@ -34,6 +34,7 @@ export * from './metrics/index.js';
 // ONNX models: the runtime is injected (onnx/runtime.ts); napood/node provides onnxruntime-node.
 export { loadOnnxModel as loadOnnxModelBytes, type OnnxClassifier, type OnnxLoadOptions, type OnnxModelInfo, type OnnxRunResult } from './onnx/adapter.js';
 export type { OnnxRuntime } from './onnx/runtime.js';
+export { prepareModelBytes, type ExternalDataReader, type ExternalDataRef } from './onnx/external.js';
 export { createOdinScorer, odinScores, type OdinOptions, type OdinScorer } from './app/model-access.js';
 export { odinDetails, odinLogitGradient, odinPerturb, type OdinDetails } from './methods/odin.js';
 export { buildGradientModel, GRADIENT_OPS, type GradientModel, type GradientModelOptions } from './onnx/grad/index.js';

@@ -45,7 +45,11 @@ function shapeFromPreprocessing(values: Values): number[] | undefined {
   try {
     const pp = preprocessFromFlags(flags);
     return [pp.channels, pp.size[0], pp.size[1]];
-  } catch {
+  } catch (e) {
+    // a size that was given but is refused (--size 40000) is the user's error, not the model's
+    if (flags.size !== undefined || flags.preset !== undefined) throw e;
+    // a settings file without a size takes it from the model; any other refusal stands
+    if (flags.preprocess !== undefined && !(e instanceof NapoodError && /expected an output size/.test(e.message))) throw e;
     return undefined; // no size among them: the model's own error says what is missing
   }
 }
@@ -59,6 +63,7 @@ export async function openModelFrom(values: Values, specLayers: readonly string[
     threads: threads > 0 ? threads : undefined,
     inputShape: parseInputShape(stringOption(values, 'input-shape')),
     defaultInputShape: shapeFromPreprocessing(values),
+    batchSize: intOption(values, 'batch-size', 32, 1, 65536),
   });
 }
 

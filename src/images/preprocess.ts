@@ -130,6 +130,14 @@ function fail(name: FieldName, field: string, expected: string, found: string): 
   throw new NapoodError(name(field), expected, found);
 }
 
+/** Output pixels (H×W) of the preprocessing: the bound napood puts on decoded images (images/prepare.ts DEFAULT_MAX_PIXELS). */
+const MAX_SIZE_PIXELS = 40_000_000;
+/** |mean| bound: far beyond any pixel scale, far below float32's range. */
+const MAX_MEAN = 1e30;
+/** The smallest std: below it 255 / std (or (|mean| + 255) / std) leaves float32's range. */
+const MIN_STD = 1e-30;
+const FLT_MAX = 3.4028234663852886e38;
+
 function positiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 65535;
 }
@@ -173,11 +181,17 @@ function parseWith(o: Readonly<Record<string, unknown>>, name: FieldName, base: 
       fail(name, 'size', 'a positive integer or [height, width] (at most 65535)', show(o.size));
     }
     r.size = s.length === 1 ? [s[0], s[0]] : [s[0], s[1]];
+    const [h, w] = r.size;
+    if (h * w > MAX_SIZE_PIXELS) {
+      fail(name, 'size', `an output of at most ${MAX_SIZE_PIXELS.toLocaleString('en-US')} pixels (height × width, as decoded images)`, `${show(o.size)}: ${(h * w).toLocaleString('en-US')} pixels`);
+    }
   }
   if (o.resize !== undefined) {
     if (o.resize === null) delete r.resize;
     else if (!positiveInt(o.resize)) fail(name, 'resize', 'a positive integer (the shorter side before the centre crop) or null', show(o.resize));
-    else r.resize = o.resize;
+    else if (o.resize * o.resize > MAX_SIZE_PIXELS) {
+      fail(name, 'resize', `a shorter side of at most ${Math.floor(Math.sqrt(MAX_SIZE_PIXELS))} (the resized image, before the crop, has at least resize² pixels; at most ${MAX_SIZE_PIXELS.toLocaleString('en-US')})`, show(o.resize));
+    } else r.resize = o.resize;
   }
   if (o.channels !== undefined) {
     switch (o.channels) {
@@ -212,6 +226,13 @@ function parseWith(o: Readonly<Record<string, unknown>>, name: FieldName, base: 
     const list = numberList(o[field]);
     if (!list) fail(name, field, 'a number or a non-empty list of finite numbers', show(o[field]));
     if (field === 'std' && list.some((x) => x <= 0)) fail(name, field, 'positive values', show(o[field]));
+    // the values are used in float32: each must stay finite and (std) non-zero there
+    if (field === 'mean' && list.some((x) => Math.abs(x) > MAX_MEAN)) {
+      fail(name, field, `values of magnitude at most ${MAX_MEAN.toExponential(0)} (used in float32)`, show(o[field]));
+    }
+    if (field === 'std' && list.some((x) => Math.fround(x) < MIN_STD || !Number.isFinite(Math.fround(x)))) {
+      fail(name, field, `values from ${MIN_STD.toExponential(0)} to ${FLT_MAX.toExponential(2)} (used in float32: smaller ones divide to Inf or by 0)`, show(o[field]));
+    }
     r[field] = list;
   }
   return finish(r, name);
@@ -230,6 +251,16 @@ function finish(r: Draft, name: FieldName): Preprocess {
   };
   const mean = per('mean', 0);
   const std = per('std', 1);
+  // every normalised value, x = (u − mean) / std in float32 for u in [0, maxValue], finite
+  const top = r.maxValue ?? 1;
+  for (let k = 0; k < c; k++) {
+    const m = Math.fround(mean[k]!);
+    const s = Math.fround(std[k]!);
+    const worst = Math.max(Math.abs(Math.fround(0 - m)), Math.abs(Math.fround(top - m)));
+    if (!Number.isFinite(Math.fround(worst / s))) {
+      fail(name, r.std !== undefined ? 'std' : 'mean', `values that keep (pixel − mean) / std finite in float32 (channel ${k}: |pixel − mean| up to ${worst.toExponential(3)}, std ${s.toExponential(3)})`, show(r.std ?? r.mean));
+    }
+  }
   const crop = Math.max(r.size[0], r.size[1]);
   if (r.resize !== undefined && r.resize < crop) {
     fail(name, 'resize', `at least the crop size ${crop} (the shorter side is resized to it, then ${r.size[0]}×${r.size[1]} is cropped)`, show(r.resize));

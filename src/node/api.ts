@@ -95,7 +95,10 @@ export class NodeOodModel extends OodModel {
 
 /** Open an ONNX classifier (a path, or the file's bytes) with its preprocessing. */
 export async function openModel(model: string | Uint8Array, opts: OpenModelOptions = {}): Promise<NodeOodModel> {
-  const classifier = await loadOnnxModel(model, { featureLayer: opts.featureLayer, extraOutputs: opts.extraOutputs, inputShape: opts.inputShape, threads: opts.threads });
+  const classifier = await loadOnnxModel(model, {
+    featureLayer: opts.featureLayer, extraOutputs: opts.extraOutputs, inputShape: opts.inputShape, threads: opts.threads,
+    batchSize: opts.batchSize ?? 32, // the sources' default: each batch tensor is checked to stay under 2 GiB
+  });
   try {
     return new NodeOodModel(classifier, opts);
   } catch (e) {

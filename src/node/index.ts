@@ -20,4 +20,4 @@ export { RunSets, type RunSetsOptions, type RunSource, type SetRole } from './se
 export { openDumpSource, resolveHead, headFrom, inputArraySource, imageSetSource, replayableSource, type DumpSource, type ImageSetOptions } from './sources.js';
 export { checkOutputs, writeOutputs, type OutputPath } from './outputs.js';
 // ONNX models through onnxruntime-node (path or bytes).
-export { loadOnnxModel, nodeRuntime, type NodeOnnxLoadOptions } from './onnx.js';
+export { externalDataBeside, loadOnnxModel, nodeRuntime, type NodeOnnxLoadOptions } from './onnx.js';

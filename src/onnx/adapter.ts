@@ -15,9 +15,11 @@ import type { FeatureBatch, FeatureMap, Head, LinearHead } from '../types.js';
 import { linearHead } from '../methods/common.js';
 import { fixedBatchOf, runRows, type RunOutput } from './batching.js';
 import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
+import { prepareModelBytes, type ExternalDataReader } from './external.js';
+import { bytesText, grouped, MAX_BATCH_BYTES, MAX_INPUT_PIXELS } from './limits.js';
 import { decodeOnnx } from './nodes.js';
 import { ProtoDecodeError, appendGraphOutputs, type Dim, type ModelProto } from './proto.js';
-import { openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from './runtime.js';
+import { checkRuntimeSupport, openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from './runtime.js';
 
 export interface OnnxLoadOptions {
   /** Use this tensor as the feature map instead of the tensor fed to the global pooling. */
@@ -30,6 +32,13 @@ export interface OnnxLoadOptions {
   readonly inputShape?: readonly number[];
   /** [C, H, W] for symbolic dims when `inputShape` is not given, never checked against fixed dims (e.g. the preprocessing size). */
   readonly defaultInputShape?: readonly number[];
+  /**
+   * Reads the model's external data (tensors whose values are in other files); without it such
+   * a model is refused. napood/node's loader reads them from the model file's folder.
+   */
+  readonly externalData?: ExternalDataReader;
+  /** The most images the caller will pass to one `run`: checked at load to keep each batch tensor under 2 GiB. */
+  readonly batchSize?: number;
 }
 
 export interface OnnxModelInfo extends GraphAnalysis {
@@ -91,6 +100,29 @@ function baseName(file: string): string {
   return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 }
 
+/**
+ * One image of [C, H, W] (and a fixed batch of them) within the bounds napood allocates: at most
+ * MAX_INPUT_PIXELS pixels, and every batch tensor under 2 GiB. `argument` is the input's source
+ * (the file, or 'inputShape'), `what` describes it.
+ */
+function checkInputSize(chw: readonly number[], fixedBatch: number | undefined, argument: string, what: string): void {
+  const [c, h, w] = chw as [number, number, number];
+  if (h * w > MAX_INPUT_PIXELS) {
+    throw new NapoodError(argument, `an image input of at most ${grouped(MAX_INPUT_PIXELS)} pixels (H×W)`, `${what}: [C, H, W] = ${shapeString(chw)}, ${grouped(h * w)} pixels`);
+  }
+  if (c * h * w * 4 > MAX_BATCH_BYTES) {
+    throw new NapoodError(argument, 'an image input under 2 GiB as float32 (C×H×W×4 bytes)', `${what}: [C, H, W] = ${shapeString(chw)}, ${bytesText(c * h * w * 4)}`);
+  }
+  if (fixedBatch !== undefined) checkBatchRows(fixedBatch, c * h * w, argument, `${what}, exported with a fixed batch of ${grouped(fixedBatch)}`);
+}
+
+/** `rows` rows of `rowValues` float32 values under 2 GiB; a NapoodError naming `argument` otherwise. */
+function checkBatchRows(rows: number, rowValues: number, argument: string, what: string): void {
+  if (rows * rowValues * 4 <= MAX_BATCH_BYTES) return;
+  const most = Math.max(1, Math.floor(MAX_BATCH_BYTES / 4 / rowValues));
+  throw new NapoodError(argument, `at most ${grouped(most)} images per run for ${what} (a batch tensor must stay under 2 GiB)`, grouped(rows));
+}
+
 /** Parse model bytes; NapoodError naming `file` when they are not an ONNX model. */
 export function parseModel(bytes: Uint8Array, file: string): ModelProto {
   const model = decodeOnnx(bytes, file, baseName(file));
@@ -131,7 +163,10 @@ export function nhwcToNchw(src: Float32Array, n: number, h: number, w: number, c
  * `file` names the model in messages and in `info.file` (node/onnx.ts reads files).
  */
 export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxLoadOptions, runtime: OnnxRuntime): Promise<OnnxClassifier> {
+  // every tensor checked, external data inlined: onnxruntime opens no file
+  bytes = await prepareModelBytes(bytes, file, opts.externalData);
   const model = parseModel(bytes, file);
+  checkRuntimeSupport(model, file, runtime);
   let analysis: GraphAnalysis;
   try {
     analysis = analyseGraph(model, { featureLayer: opts.featureLayer, file });
@@ -143,24 +178,39 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
   const shape = analysis.input.shape;
   const nhwcInput = analysis.inputLayout === 'nhwc';
   const axisOf = nhwcInput ? [3, 1, 2] : [1, 2, 3];
+  const AXIS_NAMES = ['channels', 'rows (height)', 'columns (width)'];
   const chw: number[] = [];
+  let given = false;
   for (let j = 0; j < 3; j++) {
     const dim = shape[axisOf[j]!];
-    const given = opts.inputShape?.[j];
+    const want = opts.inputShape?.[j];
     const fallback = opts.defaultInputShape?.[j];
+    if (dim === 0) {
+      throw new NapoodError(file, 'an image input with at least one channel, row and column', `input ${describe(analysis.input.name)} ${dimsString(shape)}: 0 ${AXIS_NAMES[j]}`);
+    }
     if (typeof dim === 'number' && dim > 0) {
-      if (given !== undefined && given !== dim) {
+      if (want !== undefined && want !== dim) {
         throw new NapoodError('inputShape', `[C, H, W] matching ${file}'s input ${dimsString(shape)}`, shapeString(opts.inputShape!));
       }
       chw.push(dim);
-    } else if (given !== undefined && Number.isInteger(given) && given > 0) {
-      chw.push(given);
-    } else if (given === undefined && fallback !== undefined && Number.isInteger(fallback) && fallback > 0) {
+    } else if (want !== undefined && Number.isInteger(want) && want > 0) {
+      chw.push(want);
+      given = true;
+    } else if (want === undefined && fallback !== undefined && Number.isInteger(fallback) && fallback > 0) {
       chw.push(fallback);
+      given = true;
     } else {
       throw new NapoodError('inputShape', `[C, H, W] for ${file}, whose input ${describe(analysis.input.name)} has symbolic dims ${dimsString(shape)} (CLI: --input-shape C,H,W, or the size from --size / --preset)`,
         opts.inputShape === undefined ? 'none' : shapeString(opts.inputShape));
     }
+  }
+  const fixedBatch = fixedBatchOf(shape[0]);
+  checkInputSize(chw, fixedBatch, given ? 'inputShape' : file, `${file}'s input ${describe(analysis.input.name)} ${dimsString(shape)}`);
+  const per = chw[0]! * chw[1]! * chw[2]!;
+  const batchSize = opts.batchSize;
+  if (batchSize !== undefined) {
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new NapoodError('batchSize', 'a whole number of images ≥ 1', describe(batchSize));
+    checkBatchRows(batchSize, per, 'batchSize', `${file}'s input ${shapeString(chw)}`);
   }
   const inputChw = chw as unknown as readonly [number, number, number];
   const inputDims = (nhwcInput ? [chw[1], chw[2], chw[0]] : [...chw]) as unknown as readonly [number, number, number];
@@ -184,7 +234,6 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
   const session = await createSession(runtime, edited, file, opts.threads);
   const inputName = analysis.input.name;
 
-  const fixedBatch = fixedBatchOf(shape[0]);
   if (fixedBatch !== undefined) {
     analysis = { ...analysis, reasoning: [...analysis.reasoning, `the batch size is fixed at ${fixedBatch} (exported without a dynamic batch axis): images run in slices of ${fixedBatch}`] };
   }
@@ -199,7 +248,6 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
   };
 
   // probe run: shapes of the feature map, pooled tensor and logits; AveragePool coverage
-  const per = inputChw[0] * inputChw[1] * inputChw[2];
   const probe = await runRaw(new Float32Array(per), 1);
   const fmDims = probe[analysis.featureMap]!.dims;
   if (fmDims.length !== 4) {
@@ -232,6 +280,14 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
   if (analysis.linear !== undefined && (analysis.linear.c !== pooledDim || analysis.linear.k !== numClasses)) {
     throw new NapoodError(file, `a head weight [${numClasses}, ${pooledDim}]`, `[${analysis.linear.k}, ${analysis.linear.c}]`);
   }
+
+  // the largest row of any batch tensor (input, feature map, pooled, logits, extra outputs)
+  let rowValues = per;
+  for (const t of Object.values(probe)) {
+    if (t.dims.length > 0 && (t.dims[0] === 1 || t.dims[0] === fixedBatch)) rowValues = Math.max(rowValues, t.dims.slice(1).reduce((a, b) => a * b, 1));
+  }
+  const rowText = `${file}'s largest tensor per image (${grouped(rowValues)} values)`;
+  if (batchSize !== undefined) checkBatchRows(batchSize, rowValues, 'batchSize', rowText);
 
   const info: OnnxModelInfo = { ...analysis, file, inputChw, inputDims, featureShape, pooledDim, numClasses, addedOutputs: added, extraOutputs: [...(opts.extraOutputs ?? [])], fixedBatch };
 
@@ -268,6 +324,7 @@ export async function loadOnnxModel(bytes: Uint8Array, file: string, opts: OnnxL
   const run = async (input: Float32Array, n: number, shape?: readonly number[]): Promise<OnnxRunResult> => {
     const expected = `${nhwcInput ? 'NHWC' : 'NCHW'} float32 input [N, ${inputDims.join(', ')}]`;
     if (!Number.isInteger(n) || n < 0) throw new NapoodError('n', 'a batch size ≥ 0', describe(n));
+    checkBatchRows(n, rowValues, 'n', rowText);
     if (shape !== undefined) {
       const dimsGiven = shape.length === 4 ? shape.slice(1) : shape;
       if ((shape.length === 4 && shape[0] !== n) || dimsGiven.length !== 3 || dimsGiven.some((d, i) => d !== inputDims[i])) {

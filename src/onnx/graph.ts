@@ -21,9 +21,10 @@
  * ranks are checked by the adapter when it first runs the model.
  */
 import { NapoodError, describe } from '../errors.js';
-import { ancestors as nodeAncestors, attr, attrFloat, attrInt, constantNodeValue, nodeLabel, producerMap, realInputs } from './nodes.js';
+import { MAX_POOL_CANDIDATES } from './limits.js';
+import { ancestors as nodeAncestors, attr, attrFloat, attrInt, checkGraph, constantNodeValue, nodeLabel, producerMap, realInputs, tensorNumbers } from './nodes.js';
 import {
-  DataType, dataTypeName, encodeSubModel, tensorValues,
+  DataType, dataTypeName, encodeSubModel,
   type Dim, type ModelProto, type NodeProto, type TensorProto,
 } from './proto.js';
 export { realInputs };
@@ -96,13 +97,16 @@ export interface AnalyseOptions {
 
 interface GraphIndex {
   readonly model: ModelProto;
+  /** The model's name in messages. */
+  readonly file: string;
   readonly nodes: readonly NodeProto[];
   readonly producer: Map<string, number>;
   readonly consumers: Map<string, number[]>;
   readonly initializers: Map<string, TensorProto>;
 }
 
-function index(model: ModelProto): GraphIndex {
+function index(model: ModelProto, file: string): GraphIndex {
+  checkGraph(model, file); // every walk below relies on it: no cycle, one producer per tensor
   const nodes = model.graph.nodes;
   const producer = producerMap(nodes);
   const consumers = new Map<string, number[]>();
@@ -116,7 +120,7 @@ function index(model: ModelProto): GraphIndex {
   });
   const initializers = new Map<string, TensorProto>();
   for (const t of model.graph.initializers) initializers.set(t.name, t);
-  return { model, nodes, producer, consumers, initializers };
+  return { model, file, nodes, producer, consumers, initializers };
 }
 
 /** Constant tensor behind a name: an initializer or the output of a Constant node. */
@@ -147,7 +151,7 @@ function reduceAxes(g: GraphIndex, n: NodeProto): number[] | undefined | 'dynami
   if (axesInput === undefined || axesInput === '') return undefined; // all axes
   const t = constantTensor(g, axesInput);
   if (t === undefined) return 'dynamic';
-  return Array.from(tensorValues(t));
+  return Array.from(tensorNumbers(t, g.file));
 }
 
 const SPATIAL_AXES: Readonly<Record<Layout, readonly (readonly number[])[]>> = { nchw: [[2, 3], [-2, -1]], nhwc: [[1, 2], [-3, -2]] };
@@ -270,7 +274,7 @@ function asPool(g: GraphIndex, i: number, reasoning: string[]): PoolCandidate | 
  * Pad(0) → AveragePool).
  */
 function skipNoOps(g: GraphIndex, t: string, reasoning: string[]): string {
-  for (;;) {
+  for (let hops = 0; hops <= g.nodes.length; hops++) { // the graph is acyclic (checkGraph): each hop is a new node
     const p = g.producer.get(t);
     if (p === undefined) return t;
     const n = g.nodes[p]!;
@@ -279,7 +283,7 @@ function skipNoOps(g: GraphIndex, t: string, reasoning: string[]): string {
       let pads: number[] | undefined = attr(n, 'pads')?.ints;
       if (pads === undefined && n.inputs[1]) {
         const c = constantTensor(g, n.inputs[1]);
-        pads = c === undefined ? undefined : Array.from(tensorValues(c));
+        pads = c === undefined ? undefined : Array.from(tensorNumbers(c, g.file));
       }
       noop = pads !== undefined && pads.every((x) => x === 0);
     }
@@ -287,6 +291,7 @@ function skipNoOps(g: GraphIndex, t: string, reasoning: string[]): string {
     reasoning.push(`looked through ${n.opType} ${describe(nodeLabel(n, p))} (changes nothing) to ${describe(n.inputs[0])}`);
     t = n.inputs[0]!;
   }
+  return t;
 }
 
 /** The head's nodes: those between `pooled` and `logits`, or a reason why there is no clean cut. */
@@ -319,7 +324,7 @@ function linearWeights(g: GraphIndex, nodes: readonly number[], pooled: string):
   const ops = real.map((n) => n.opType).join(' → ');
   const values = (name: string): { v: Float64Array; dims: number[] } | undefined => {
     const t = constantTensor(g, name);
-    return t === undefined ? undefined : { v: tensorValues(t), dims: t.dims };
+    return t === undefined ? undefined : { v: tensorNumbers(t, g.file), dims: t.dims };
   };
   const bias = (name: string | undefined, k: number, beta: number): Float32Array | string => {
     if (name === undefined || name === '') return new Float32Array(k);
@@ -400,7 +405,7 @@ function findLogits(g: GraphIndex, reasoning: string[]): { name: string; isOutpu
  */
 export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): GraphAnalysis {
   const file = opts.file ?? 'model';
-  const g = index(model);
+  const g = index(model, file);
   const reasoning: string[] = [];
 
   const inputs = realInputs(model);
@@ -427,9 +432,16 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
   let chosen: { cand: PoolCandidate; head: number[] } | undefined;
   const order = [...toLogits].sort((a, b) => b - a);
   const looked: string[] = [];
+  // each candidate costs a walk of the graph, each skipped node a line: both are bounded
+  const skipNotes: string[] = [];
+  let candidates = 0;
   for (const i of order) {
-    const cand = asPool(g, i, reasoning);
+    const cand = asPool(g, i, skipNotes);
     if (cand === undefined) continue;
+    if (++candidates > MAX_POOL_CANDIDATES) {
+      reasoning.push(`stopped after ${MAX_POOL_CANDIDATES} pooling candidates nearest the logits`);
+      break;
+    }
     const head = headNodes(g, cand.pooled, logits.name);
     if (typeof head === 'string') {
       looked.push(`${cand.info.kind} ${describe(cand.info.node)}: ${head}`);
@@ -439,6 +451,8 @@ export function analyseGraph(model: ModelProto, opts: AnalyseOptions = {}): Grap
     chosen = { cand, head };
     break;
   }
+  reasoning.push(...skipNotes.slice(0, 16));
+  if (skipNotes.length > 16) reasoning.push(`… and ${skipNotes.length - 16} more nodes skipped`);
 
   let featureMap: string;
   const override = opts.featureLayer !== undefined;
@@ -583,7 +597,7 @@ function candidateLayerNames(g: GraphIndex, featureMap: string): string[] {
  */
 export function headSubModel(model: ModelProto, analysis: GraphAnalysis, pooledDim?: number): Uint8Array {
   if (analysis.pooled === undefined) throw new Error('headSubModel: the analysis found no pooled tensor');
-  const g = index(model);
+  const g = index(model, 'model');
   const head = headNodes(g, analysis.pooled, analysis.logits);
   if (typeof head === 'string') throw new Error(`headSubModel: ${head}`);
   const used = new Set<string>();

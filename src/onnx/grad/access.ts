@@ -9,6 +9,7 @@ import { NapoodError, describe } from '../../errors.js';
 import type { Layout, ModelAccess } from '../../types.js';
 import type { OnnxClassifier } from '../adapter.js';
 import { runRows, type RunOutput } from '../batching.js';
+import { prepareModelBytes } from '../external.js';
 import { decodeOnnx } from '../nodes.js';
 import { appendGraphOutputs } from '../proto.js';
 import { openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from '../runtime.js';
@@ -129,6 +130,7 @@ export function classifierAccess(model: OnnxClassifier, opts: Pick<OnnxAccessOpt
  */
 export async function bytesAccess(bytes: Uint8Array, opts: OnnxAccessOptions, runtime: OnnxRuntime): Promise<OnnxModelAccess> {
   const file = opts.file ?? 'model';
+  bytes = await prepareModelBytes(bytes, file); // every tensor checked; external data refused (no folder to read it from)
   const gm = await buildGradientModel(bytes, { file, threads: opts.threads, inputShape: opts.inputShape }, runtime);
   const parsed = decodeOnnx(bytes, file);
   const fwd = parsed.graph.outputs.some((o) => o.name === gm.output) ? bytes : appendGraphOutputs(bytes, [{ name: gm.output }]);

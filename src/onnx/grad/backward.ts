@@ -5,8 +5,7 @@
  */
 import { NapoodError, describe, shapeString } from '../../errors.js';
 import type { Builder } from '../encode.js';
-import { nodeTitle } from '../nodes.js';
-import { ProtoDecodeError, tensorValues } from '../proto.js';
+import { nodeTitle, tensorNumbers } from '../nodes.js';
 import type { Plan } from './plan.js';
 import type { Probed } from './probe.js';
 import { GRAD_RULES, type VjpContext } from './rules/index.js';
@@ -29,14 +28,7 @@ export class Backward {
 
   value(t: string): number[] {
     const init = this.plan.initializers.get(t) ?? this.plan.constants.get(t);
-    if (init !== undefined) {
-      try {
-        return Array.from(tensorValues(init));
-      } catch (e) {
-        if (e instanceof ProtoDecodeError) throw new NapoodError(this.plan.file, `readable values of ${describe(t)}`, e.message);
-        throw e;
-      }
-    }
+    if (init !== undefined) return Array.from(tensorNumbers(init, this.plan.file));
     const p = this.probed.get(t);
     if (p?.values !== undefined) return p.values;
     throw new Error(`internal: no value for ${t}`);

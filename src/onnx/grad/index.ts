@@ -25,9 +25,11 @@
 import { NapoodError, describe, shapeString } from '../../errors.js';
 import { fixedBatchOf } from '../batching.js';
 import { Builder, encodeNode } from '../encode.js';
+import { prepareModelBytes } from '../external.js';
+import { bytesText, MAX_BATCH_BYTES } from '../limits.js';
 import { decodeOnnx, nodeTitle } from '../nodes.js';
 import { DataType, encodeSubModel, type ValueInfoSpec } from '../proto.js';
-import type { OnnxRuntime } from '../runtime.js';
+import { checkRuntimeSupport, type OnnxRuntime } from '../runtime.js';
 import { Backward } from './backward.js';
 import { backwardNodes, planGraph, probeNames } from './plan.js';
 import { checkProbed, probeRun } from './probe.js';
@@ -76,7 +78,9 @@ export interface GradientModel {
  */
 export async function buildGradientModel(bytes: Uint8Array, opts: GradientModelOptions, runtime: OnnxRuntime): Promise<GradientModel> {
   const file = opts.file ?? 'model';
+  bytes = await prepareModelBytes(bytes, file); // every tensor checked; external data refused (no folder to read it from)
   const model = decodeOnnx(bytes, file);
+  checkRuntimeSupport(model, file, runtime);
   const plan = planGraph(model, file, opts.output);
   const g = model.graph;
 
@@ -91,6 +95,9 @@ export async function buildGradientModel(bytes: Uint8Array, opts: GradientModelO
   for (let d = 1; d < rank; d++) {
     const dim = declared[d];
     const given = opts.inputShape?.[d - 1];
+    if (dim === 0) {
+      throw new NapoodError(file, `an input with no dim of 0 (${describe(plan.input)})`, `dims [${declared.map((v) => v ?? '?').join(', ')}]`);
+    }
     if (typeof dim === 'number' && dim > 0) {
       if (given !== undefined && given !== dim) {
         throw new NapoodError('inputShape', `dims matching ${file}'s input [${declared.map((v) => v ?? '?').join(', ')}]`, shapeString(opts.inputShape!));
@@ -104,6 +111,11 @@ export async function buildGradientModel(bytes: Uint8Array, opts: GradientModelO
     }
   }
   const batch = typeof declared[0] === 'number' && declared[0] > 0 ? declared[0] : 2;
+  const perBytes = inputDims.reduce((a, b) => a * b, 4);
+  if (perBytes * batch > MAX_BATCH_BYTES) {
+    throw new NapoodError(opts.inputShape !== undefined ? 'inputShape' : file,
+      `an input under 2 GiB per batch of ${batch} as float32 (${describe(plan.input)})`, `[${[batch, ...inputDims].join(', ')}]: ${bytesText(perBytes * batch)}`);
+  }
 
   // the probe: shapes of every dependent tensor on the path, weights computed by nodes, values
   const order = backwardNodes(plan);

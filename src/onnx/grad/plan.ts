@@ -5,7 +5,7 @@
  * the probe run must fetch for them (shapes, and the values of small non-constant inputs).
  */
 import { NapoodError, describe } from '../../errors.js';
-import { ancestors, constantNodeValue, nodeTitle, producerMap, realInputs } from '../nodes.js';
+import { ancestors, checkGraph, constantNodeValue, nodeTitle, producerMap, realInputs } from '../nodes.js';
 import type { ModelProto, TensorProto } from '../proto.js';
 import { GRADIENT_OPS, GRAD_RULES } from './rules/index.js';
 
@@ -46,6 +46,7 @@ function defaultOutput(model: ModelProto, producer: Map<string, number>): string
 
 /** Plan the gradient of `output` (default: the logits) with respect to the model's one image input. */
 export function planGraph(model: ModelProto, file: string, output?: string): Plan {
+  checkGraph(model, file); // no cycle, one producer per tensor, bounded node count
   const g = model.graph;
   const opsetImport = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx');
   const opset = opsetImport?.version ?? 0;

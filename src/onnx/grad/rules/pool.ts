@@ -13,7 +13,7 @@ import { NapoodError, shapeString } from '../../../errors.js';
 import { copyAttributes, encodeNode } from '../../encode.js';
 import { attrInt } from '../../nodes.js';
 import { DataType, encodeSubModel, numel } from '../../proto.js';
-import { sessionOptions, type OnnxTensor } from '../../runtime.js';
+import { openSession, ortMessage, sessionOptions, type OnnxTensor } from '../../runtime.js';
 import type { GradRule, PrepareContext } from './rule.js';
 import { poolGeometry, transposeWindow } from './window.js';
 
@@ -47,9 +47,11 @@ async function averagePoolWeights(p: PrepareContext): Promise<Float64Array> {
     outputs: [{ name: 'y', elemType: DataType.FLOAT }],
   });
   let v: OnnxTensor;
-  const session = await p.runtime.InferenceSession.create(bytes, sessionOptions(p.threads));
+  const session = await openSession(p.runtime, bytes, sessionOptions(p.threads), p.file, `an AveragePool onnxruntime can run alone (node ${p.label})`);
   try {
     v = (await session.run({ x: new p.runtime.Tensor('float32', new Float32Array(numel(spatial)).fill(1), [1, 1, ...spatial]) })).y!;
+  } catch (e) {
+    throw new NapoodError(p.file, `an AveragePool onnxruntime can run alone (node ${p.label})`, ortMessage(e));
   } finally {
     await session.release();
   }
@@ -61,13 +63,12 @@ async function averagePoolWeights(p: PrepareContext): Promise<Float64Array> {
   for (let k = 0; k < r; k++) {
     const t: number[] = [];
     for (let o = 0; o < outSpatial[k]!; o++) {
+      // taps j in [0, kernel) with 0 ≤ start + j·dilation < size, counted without a loop over the kernel (its size comes from the model)
       const start = o * strides[k]! - pb[k]!;
-      let c = 0;
-      for (let j = 0; j < kernel[k]!; j++) {
-        const pos = start + j * dilations[k]!;
-        if (pos >= 0 && pos < spatial[k]!) c++;
-      }
-      t.push(c);
+      const d = dilations[k]!;
+      const first = Math.max(0, Math.ceil(-start / d));
+      const last = Math.min(kernel[k]! - 1, Math.floor((spatial[k]! - 1 - start) / d));
+      t.push(Math.max(0, last - first + 1));
     }
     taps.push(t);
   }
