@@ -1,9 +1,10 @@
 /**
  * `napood report CONFIG --out DIR`: parses the flags, calls makeReport (src/node/report-run.ts),
- * prints the claims and where the report is. Progress (with rate and ETA) on a TTY only.
+ * prints the first backbone's Tables 1 / 2, the claims and where the report is. Progress (with rate and ETA) on a TTY only.
  */
 import { NapoodError } from '../errors.js';
 import { makeReport } from '../node/report-run.js';
+import { textTable } from '../app/report.js';
 import { intOption, parseCommand, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';
@@ -24,6 +25,9 @@ export async function runReport(argv: string[]): Promise<number> {
     const summary = await makeReport(config, out, { events: stderrEvents(progress), threads: threads > 0 ? threads : undefined, bootstrap, seed });
     progress.done();
     const lines: string[] = [];
+    // The paper's Tables 1 / 2 layout of the first backbone (every table is in DIR/tables/).
+    const first = summary.models[0];
+    if (first) lines.push(`${first.name}: Tables 1 / 2 (FPR95 / AUROC in %, per OOD set, per group, average)`, textTable(first.tables.main));
     for (const m of summary.models) {
       lines.push(`${m.name}:`);
       for (const c of m.claims) lines.push(`  [${c.verdict}] ${c.claim}`, `      ${c.measured}`);
