@@ -87,7 +87,8 @@ function checkAlpha(alpha: number, argument: string): void {
 /** The target TPR as α, checked. */
 export function alphaOfTpr(tpr: number, argument = 'tpr'): number {
   if (!(tpr > 0 && tpr < 1)) throw new NapoodError(argument, 'a target ID true-positive rate in (0, 1), e.g. 0.95', String(tpr));
-  return 1 - tpr;
+  // 1 − 0.95 is 0.050000000000000044 in binary: keep 12 significant digits (orderIndex has slack).
+  return Number((1 - tpr).toPrecision(12));
 }
 
 /** #{i : sorted[i] ≤ s} by binary search. */

@@ -27,7 +27,7 @@ import type { FittedMethod } from '../run/pipeline.js';
 import { parseMethodSpec } from '../run/spec.js';
 import type { Layout } from '../types.js';
 import { VERSION } from '../version.js';
-import { calibrationSummary, orderIndex, type Calibration } from './calibrate.js';
+import { alphaOfTpr, calibrationSummary, orderIndex, type Calibration } from './calibrate.js';
 import type { TuneReport } from './tune.js';
 
 export const DETECTOR_FORMAT = 'napood-detector';
@@ -254,7 +254,7 @@ function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry
   const n = scores.length;
   for (let i = 0; i < n; i++) if (!Number.isFinite(scores[i]!) || (i > 0 && scores[i]! < scores[i - 1]!)) throw bad(`${what}: calibration.scores`, 'finite scores sorted ascending', `row ${i}`);
   const tpr = Number(th.tpr);
-  const alpha = 1 - tpr;
+  const alpha = tpr > 0 && tpr < 1 ? alphaOfTpr(tpr) : NaN;
   const k = orderIndex(alpha, n);
   if (!(tpr > 0 && tpr < 1) || k < 1 || c.n !== n || c.k !== k || th.score !== scores[k - 1]) throw bad(`${what}: threshold`, `the ${k}-th smallest of the ${n} calibration scores at TPR ${tpr}`, describe(String(th.score)));
   const idCount = n - scores.findIndex((s) => s >= scores[k - 1]!);

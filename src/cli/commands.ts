@@ -4,6 +4,7 @@
  */
 import { helpText, type CommandSpec } from './args.js';
 import { dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, scoreSpec } from './specs.js';
+import { checkSpec, tuneSpec } from './specs.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -22,4 +23,6 @@ export const commands: Record<string, Command> = {
   methods: command(methodsSpec, async (argv) => (await import('./run-sets.js')).runMethods(argv)),
   inspect: command(inspectSpec, async (argv) => (await import('./model-commands.js')).runInspect(argv)),
   dump: command(dumpSpec, async (argv) => (await import('./model-commands.js')).runDump(argv)),
+  tune: command(tuneSpec, async (argv) => (await import('./tune-command.js')).runTune(argv)),
+  check: command(checkSpec, async (argv) => (await import('./check-command.js')).runCheck(argv)),
 };

@@ -61,9 +61,9 @@ export function checkDumpMatchesDetector(data: DetectorData, dump: DumpSource, e
   const got = dump.dump.metadata.model_sha256;
   if (want && got && want !== got) throw new NapoodError(dump.label, `a dump made with the detector's model (sha256 ${want.slice(0, 12)}…)`, `a dump of another model (sha256 ${got.slice(0, 12)}…)`);
   const f = data.features;
-  const fm = dump.featureMapShape?.join(',');
+  const fm = dump.featureMapShape?.slice(1).join(',');
   if ((f.featureMap && fm && f.featureMap.join(',') !== fm) || (f.pooled !== undefined && dump.channels !== undefined && f.pooled !== dump.channels) || (f.classes !== undefined && dump.classes !== undefined && f.classes !== dump.classes)) {
-    throw new NapoodError(dump.label, `features of the detector's model (map [${f.featureMap?.join(', ') ?? '?'}], pooled ${f.pooled ?? '?'}, ${f.classes ?? '?'} classes)`, `map [${dump.featureMapShape?.join(', ') ?? '?'}], pooled ${dump.channels ?? '?'}, ${dump.classes ?? '?'} classes`);
+    throw new NapoodError(dump.label, `features of the detector's model (map [${f.featureMap?.join(', ') ?? '?'}], pooled ${f.pooled ?? '?'}, ${f.classes ?? '?'} classes)`, `map [${dump.featureMapShape?.slice(1).join(', ') ?? '?'}], pooled ${dump.channels ?? '?'}, ${dump.classes ?? '?'} classes`);
   }
   if (want && !got && events?.warning) events.warning(`${dump.label}: the dump does not record its model's sha256, so it cannot be checked against the detector's`);
 }
