@@ -167,7 +167,9 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 }
 
 /** Parse and check a detector file's bytes; `what` names it in messages (its path). */
-export async function decodeDetector(bytes: Uint8Array, what = 'detector'): Promise<DetectorData> {
+export async function decodeDetector(input: Uint8Array, what = 'detector'): Promise<DetectorData> {
+  // A plain view: Node's Buffer.slice() does not copy.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const expected = 'a napood detector file (made by napood tune --out)';
   if (bytes.length < 8) throw bad(what, expected, `${bytes.length} bytes`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
@@ -219,7 +221,7 @@ function tensorOf(name: string, table: Record<string, TensorEntry>, data: Uint8A
   const [a, b] = t.data_offsets;
   const count = (b - a) / d.ctor.BYTES_PER_ELEMENT;
   if (!Array.isArray(t.shape) || t.shape.length !== 1 || t.shape[0] !== count) throw bad(`${what}: tensor ${describe(name)}`, `shape [${count}] for its ${b - a} bytes`, describe(JSON.stringify(t.shape)));
-  const copy = data.slice(a, b);
+  const copy = new Uint8Array(data.subarray(a, b));
   if (!LITTLE) for (let i = 0; i < copy.length; i += d.ctor.BYTES_PER_ELEMENT) copy.subarray(i, i + d.ctor.BYTES_PER_ELEMENT).reverse();
   return new d.ctor(copy.buffer as ArrayBuffer);
 }
