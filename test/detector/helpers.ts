@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Xoshiro128 } from '../../src/math/random.js';
 import { fixturesDir } from '../helpers.js';
+import { corruptImage, corruptionPlan } from '../../src/images/corrupt/index.js';
+import { prepareDecodedImage } from '../../src/images/prepare.js';
+import { PRESETS } from '../../src/images/preprocess.js';
 
 export const modelPath = join(fixturesDir, 'pipeline', 'model.onnx');
 export const treeDir = join(fixturesDir, 'images', 'tree');
@@ -52,4 +55,17 @@ export async function writePngs(dir: string, images: readonly { name: string; im
     paths.push(p);
   }
   return paths;
+}
+
+/**
+ * The pseudo-OOD images of `napood tune` as its docs say they are made, by hand: the prepared
+ * pixels (cifar preset) of each image, then one seeded (corruption, severity 3–5) each.
+ */
+export function pseudoByHand(images: readonly { name: string; image: Pixels }[], seed = 0): { name: string; image: Pixels }[] {
+  const pp = PRESETS.cifar!;
+  return corruptionPlan(images.length, { assignment: 'random', severities: [3, 4, 5], seed }).map((job) => {
+    const prepared = prepareDecodedImage(images[job.source]!.image, pp);
+    const image = corruptImage({ width: 32, height: 32, data: prepared.pixels, channels: 3 }, job.corruption, job.severity, { seed, index: job.source });
+    return { name: `${images[job.source]!.name}-${job.corruption}-${job.severity}`, image: { width: 32, height: 32, data: image.data, channels: 3 as const } };
+  });
 }

@@ -9,27 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openModel } from '../../src/node/index.js';
-import { corruptImage, corruptionPlan } from '../../src/images/corrupt/index.js';
-import { prepareDecodedImage } from '../../src/images/prepare.js';
-import { PRESETS } from '../../src/images/preprocess.js';
 import { auroc } from '../../src/metrics/binary.js';
-import { modelPath, syntheticImages } from './helpers.js';
+import { modelPath, pseudoByHand, syntheticImages } from './helpers.js';
 
 const val = syntheticImages(30, 1);
 const train = syntheticImages(30, 2);
 
 function blend(x: Float64Array, nap: Float64Array, w: number): Float64Array {
   return Float64Array.from(x, (v, i) => (w === 0 ? nap[i]! : w === 1 ? v : v > 0 ? Math.exp(w * Math.log(v) + (1 - w) * Math.log(nap[i]!)) : 0));
-}
-
-/** The pseudo-OOD images as the docs say they are made: prepared pixels, then one seeded corruption each. */
-function pseudoByHand(seed = 0) {
-  const pp = PRESETS.cifar!;
-  return corruptionPlan(val.length, { assignment: 'random', severities: [3, 4, 5], seed }).map((job) => {
-    const prepared = prepareDecodedImage(val[job.source]!.image, pp);
-    const image = corruptImage({ width: 32, height: 32, data: prepared.pixels, channels: 3 }, job.corruption, job.severity, { seed, index: job.source });
-    return { name: `${job.corruption}-${job.severity}`, image: { width: 32, height: 32, data: image.data, channels: 3 as const } };
-  });
 }
 
 test('tune: the grid and tuned w of NAP-E / NAP-R equal a brute-force search over S_X and S_NAP scored by OodModel.score', async () => {
@@ -44,7 +31,7 @@ test('tune: the grid and tuned w of NAP-E / NAP-R equal a brute-force search ove
     assert.deepEqual(written, [], 'library code wrote to stderr');
     await ref.fit('nap,energy,msp,react', train);
     const clean = await ref.score(val);
-    const pseudo = await ref.score(pseudoByHand());
+    const pseudo = await ref.score(pseudoByHand(val));
     assert.equal(report.val.n, 30);
     assert.equal(report.pseudo_ood.n, 30);
     for (const [name, x] of [['nap-e', 'energy'], ['nap-r', 'react']] as const) {
