@@ -191,10 +191,11 @@ export async function decodeDetector(input: Uint8Array, what = 'detector'): Prom
   if (!Number.isSafeInteger(version) || version < 1) throw bad(what, `a detector format version (this napood reads ${DETECTOR_VERSION})`, describe(meta.version));
   if (version > DETECTOR_VERSION) throw bad(what, `a detector of format version ${DETECTOR_VERSION} (this napood ${VERSION} reads versions up to ${DETECTOR_VERSION})`, `version ${version}, made by a newer napood: upgrade napood to read it`);
   if (typeof meta.detector !== 'string' || typeof meta.sha256 !== 'string') throw bad(what, 'the detector description and its sha256 in the metadata', 'none');
-  const table: Record<string, TensorEntry> = {};
+  const table: Record<string, TensorEntry> = Object.create(null) as Record<string, TensorEntry>;
   let dataLength = 0;
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (name !== 'calibration.scores' && !name.startsWith('state/')) throw bad(`${what}: tensor ${describe(name)}`, 'only calibration.scores and state/… tensors', 'another name');
     const t = obj(v);
     const offs = t?.data_offsets;
     if (!t || !Array.isArray(offs) || offs.length !== 2 || !offs.every((x) => Number.isSafeInteger(x) && x >= 0) || offs[1] < offs[0]) throw bad(`${what}: tensor ${describe(name)}`, 'dtype, shape and data_offsets', 'a damaged entry');
@@ -215,7 +216,7 @@ export async function decodeDetector(input: Uint8Array, what = 'detector'): Prom
 }
 
 function tensorOf(name: string, table: Record<string, TensorEntry>, data: Uint8Array, what: string): Typed {
-  const t = table[name];
+  const t = Object.hasOwn(table, name) ? table[name] : undefined;
   const d = DTYPES.find((x) => x.dtype === t?.dtype);
   if (!t || !d) throw bad(`${what}: tensor ${describe(name)}`, 'a tensor of dtype F32, F64, I32 or U8', t ? describe(t.dtype) : 'none');
   const [a, b] = t.data_offsets;
@@ -226,8 +227,12 @@ function tensorOf(name: string, table: Record<string, TensorEntry>, data: Uint8A
   return new d.ctor(copy.buffer as ArrayBuffer);
 }
 
-function joinState(value: unknown, table: Record<string, TensorEntry>, data: Uint8Array, what: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => joinState(v, table, data, what));
+/** Deepest nesting of a state accepted (napood's states nest 2 levels). */
+const MAX_STATE_DEPTH = 16;
+
+function joinState(value: unknown, table: Record<string, TensorEntry>, data: Uint8Array, what: string, depth = 0): unknown {
+  if (depth > MAX_STATE_DEPTH) throw bad(`${what}: state`, `a fitted state nested at most ${MAX_STATE_DEPTH} levels`, 'deeper nesting');
+  if (Array.isArray(value)) return value.map((v) => joinState(v, table, data, what, depth + 1));
   const o = obj(value);
   if (o) {
     if (typeof o.$tensor === 'string') return tensorOf(o.$tensor, table, data, what);
@@ -237,10 +242,32 @@ function joinState(value: unknown, table: Record<string, TensorEntry>, data: Uin
       return v;
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = joinState(v, table, data, what);
+    for (const [k, v] of Object.entries(o)) out[k] = joinState(v, table, data, what, depth + 1);
     return out;
   }
   return value;
+}
+
+const isDims = (v: unknown, length?: number): v is number[] => Array.isArray(v) && (length === undefined || v.length === length) && v.every((x) => Number.isSafeInteger(x) && x > 0);
+
+function parseModel(v: unknown, what: string): DetectorModelInfo {
+  const m = obj(v) ?? {};
+  const where = `${what}: model`;
+  const str = (x: unknown) => x === undefined || typeof x === 'string';
+  if (!str(m.file) || !str(m.featureMapTensor)) throw bad(where, 'file and feature map names as strings', 'other values');
+  if (m.sha256 !== undefined && !(typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/.test(m.sha256))) throw bad(where, 'a sha256 of 64 hex digits', describe(String(m.sha256)));
+  const input = m.input === undefined ? undefined : obj(m.input);
+  if (m.input !== undefined && !(input && typeof input.name === 'string' && isDims(input.dims, 3) && (input.layout === 'nchw' || input.layout === 'nhwc'))) {
+    throw bad(`${where} input`, 'a name, dims [3 positive integers] and layout nchw or nhwc', 'other values');
+  }
+  return m as DetectorModelInfo;
+}
+
+function parseFeatures(v: unknown, what: string): DetectorData['features'] {
+  const f = obj(v) ?? {};
+  const count = (x: unknown) => x === undefined || (Number.isSafeInteger(x) && (x as number) > 0);
+  if ((f.featureMap !== undefined && !isDims(f.featureMap, 3)) || !count(f.pooled) || !count(f.classes)) throw bad(`${what}: features`, 'a feature map [C, H, W], pooled C and classes K as positive integers', 'other values');
+  return f as DetectorData['features'];
 }
 
 function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry>, data: Uint8Array, what: string): DetectorData {
@@ -266,9 +293,8 @@ function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry
     ...(ci ? { realisedTprCi: ci, bootstrap: c.bootstrap as Calibration['bootstrap'] } : {}),
   };
   const source = b.source === 'dumps' ? 'dumps' : 'model';
-  const model = (obj(b.model) ?? {}) as DetectorModelInfo;
-  if (model.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(String(model.sha256))) throw bad(`${what}: model`, 'a sha256 of 64 hex digits', describe(String(model.sha256)));
-  const features = (obj(b.features) ?? {}) as DetectorData['features'];
+  const model = parseModel(b.model, what);
+  const features = parseFeatures(b.features, what);
   const classes = Array.isArray(b.classes) && b.classes.every((x) => typeof x === 'string') ? b.classes as string[] : undefined;
   const preprocess = b.preprocess === undefined ? undefined : parsePreprocess(b.preprocess, `${what}: preprocess`);
   if (source === 'model' && !preprocess) throw bad(`${what}: preprocess`, 'the preprocessing of a detector made with a model', 'none');

@@ -21,7 +21,7 @@ import type { OnnxClassifier } from '../onnx/adapter.js';
 import { checkSources, scoreSource, type BatchSource, type FittedMethod } from '../run/pipeline.js';
 import type { MethodSpec } from '../run/spec.js';
 import type { FeatureBatch, Head, MethodDefinition, NapoodEvents } from '../types.js';
-import type { ModelSource } from './model-source.js';
+import { arraySource, type ModelSource } from './model-source.js';
 import { imageEntrySource, type ImageEntry } from './image-set.js';
 import { modelAccess, type ModelAccessHandle } from './model-access.js';
 import { checkLevel, conformalPValue, isOodAt, orderIndex } from './calibrate.js';
@@ -153,6 +153,12 @@ export class Detector {
     return this.checkSource(source, opts.head ?? this.opts.classifier?.head ?? source.head, alpha);
   }
 
+  /** A preprocessed input tensor in memory ([N, …the model's input dims]) as a source to check. */
+  tensor(data: Float32Array, shape: readonly number[], label = 'tensor'): ModelSource {
+    if (!this.opts.classifier) throw new NapoodError('check', 'a model to run tensors through (loadDetector(path, { model }))', 'none');
+    return arraySource(this.opts.classifier, data, shape, { label, batchSize: this.opts.batchSize, access: this.access });
+  }
+
   /** A source over images (bytes, pixels, named entries) preprocessed as the detector says. */
   images(set: readonly ImageEntry[], label = 'images'): ModelSource {
     const classifier = this.opts.classifier;
@@ -164,6 +170,7 @@ export class Detector {
     const method: FittedMethod = this.data.method;
     const methods: FittedMethod[] = [method, { spec: PREDICTED, state: undefined }, { spec: CONFIDENCE, state: undefined }];
     checkSources(methods.map((m) => m.spec), [source], undefined, head, true);
+    this.checkState(head, (source as { channels?: number }).channels ?? this.data.features.pooled);
     const run = await scoreSource(methods, source, head, this.opts.events?.progress);
     const [scores, predicted, confidence] = run.results.map((r) => r.scores) as [Float64Array, Float64Array, Float64Array];
     const bad = nonFiniteOf(scores);
