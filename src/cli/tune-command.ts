@@ -10,6 +10,7 @@ import { calibrate, type Calibration } from '../app/calibrate.js';
 import { calibrationScores, checkCalibrationSize } from '../app/detector-build.js';
 import { encodeDetector, type DetectorData } from '../app/detector-file.js';
 import type { ModelSource } from '../app/model-source.js';
+import { modelAccess, type ModelAccessHandle } from '../app/model-access.js';
 import { pseudoOodInfo, pseudoOodSource, type PseudoOodOptions } from '../app/pseudo-ood.js';
 import { DEFAULT_TUNE_CANDIDATES, tuneMethods, usableCandidates } from '../app/tune.js';
 import { tuneText } from '../app/tune-text.js';
@@ -132,6 +133,7 @@ export async function runTune(argv: string[]): Promise<number> {
   const events = stderrEvents(progress);
   const sets = await SetContext.create(values, events);
   let images: { close: () => void } | undefined;
+  let access: ModelAccessHandle | undefined;
   try {
     const train = fitPath ? await sets.open(fitPath, '--fit', 'train') : undefined;
     const model = sets.model;
@@ -145,8 +147,10 @@ export async function runTune(argv: string[]): Promise<number> {
     } else {
       const opened = await openImageSources([valPath], '--val');
       images = opened;
+      // The model's gradients for ODIN candidates (input perturbation), as the other sets have them.
+      access = modelAccess(model!, sets.preprocess!.std, intOption(values, 'threads', 0, 0, 1024) || undefined);
       pseudoSource = pseudoOodSource(model!, opened.sources, sets.preprocess!, {
-        ...pseudo, decoder: nodeImageDecoder(), batchSize: intOption(values, 'batch-size', 32, 1, 65536),
+        ...pseudo, decoder: nodeImageDecoder(), batchSize: intOption(values, 'batch-size', 32, 1, 65536), access,
         channelMismatch: stringOption(values, 'channel-mismatch') as PseudoOodOptions['channelMismatch'], events, label: `pseudo-OOD (corrupted --val ${valPath})`,
       });
       info = pseudoOodInfo(opened.sources.length, pseudo);
@@ -208,6 +212,7 @@ export async function runTune(argv: string[]): Promise<number> {
   } finally {
     images?.close();
     progress.done();
+    await access?.release();
     await sets.close();
   }
 }
