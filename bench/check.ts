@@ -160,6 +160,8 @@ async function main(argv: string[]): Promise<void> {
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.model} | ${r.input} | ${r.n} | ${ms(r.forward)} | ${ms(r.score)} | ${ms(r.check)} | ${pct(r.check, r.score)} | ${r.forward === undefined ? '–' : pct(r.check, r.forward)} |`),
     '',
+    'The end-to-end columns differ by the noise of a shared 2-core machine (the fixture CNN forwards 2048 images in ~40 ms: a difference of a few ms flips sign from run to run, and its check sits below the plain forward pass in one column and above score in another). What check adds is measured alone below.',
+    '',
     'check\'s own work per row (predicted class, max softmax, conformal p-value by binary search, verdict, the row object), timed alone on logits of one forward pass, against the forward pass per row (CPU time above / rows):',
     '',
     '| model | check\'s own work µs / row | forward µs / row | share |',
