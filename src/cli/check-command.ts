@@ -6,6 +6,7 @@
  */
 import { NapoodError, describe } from '../errors.js';
 import type { CheckRow } from '../app/detector.js';
+import { checkLevel } from '../app/calibrate.js';
 import { loadDetector } from '../node/detector.js';
 import { looksLikeDump } from '../node/io/dump.js';
 import { intOption, parseCommandWithInputs, stringOption } from './args.js';
@@ -65,6 +66,9 @@ export async function runCheck(argv: string[]): Promise<number> {
     model: stringOption(values, 'model'), modelFlag: '--model', batchSize: intOption(values, 'batch-size', 32, 1, 65536),
     threads: threads > 0 ? threads : undefined, channelMismatch: mismatch as 'convert' | 'skip' | 'error' | undefined, events: stderrEvents(progress, 'check'),
   });
+  if (alpha !== undefined) {
+    try { checkLevel(alpha, detector.data.calibration.n, '--alpha'); } catch (e) { await detector.release(); throw e; }
+  }
   const rows: CheckRow[] = [];
   let used = alpha ?? detector.alpha;
   let threshold = detector.threshold;

@@ -63,13 +63,14 @@ test('napood tune --model … --cal … --out, then napood check: table, --json,
     assert.ok(!existsSync(join(t.dir, 'y.detector')) && !existsSync(join(t.dir, 'z.detector')));
 
     const check = ['check', '--detector', det, '--model', modelPath];
-    const [table, lines, csv, failing, wrongModel, noInput] = await Promise.all([
+    const [table, lines, csv, failing, wrongModel, noInput, lowAlpha] = await Promise.all([
       napood(...check, news),
       napood(...check, '--json', news),
       napood(...check, '--csv', join(news, 'syn-4-0.png'), join(news, 'syn-4-1.png')),
       napood(...check, '--alpha', '0.5', '--fail-on-ood', news),
       napood('check', '--detector', det, '--model', join(demo, 'model.onnx'), news),
       napood(...check),
+      napood(...check, '--alpha', '0.001', news),
     ]);
     assert.equal(table.code, 0, table.stderr);
     const rows = table.stdout.trimEnd().split('\n');
@@ -90,6 +91,8 @@ test('napood tune --model … --cal … --out, then napood check: table, --json,
     assert.equal(wrongModel.code, 2);
     assert.match(wrongModel.stderr, /^napood check: --model: expected the model the detector .* was made with \(sha256 [0-9a-f]{12}…, .*model\.onnx\), found ".*demo\/model\.onnx", a different model/m);
     assert.match(noInput.stderr, /INPUT: expected at least one input/);
+    assert.equal(lowAlpha.code, 2);
+    assert.match(lowAlpha.stderr, /--alpha: expected a level α ≥ 1\/\(n \+ 1\) = 0\.0323 for the 30 calibration scores/);
   } finally {
     t.remove();
   }
