@@ -22,6 +22,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'resample', what: 'Pillow-exact resize: current vs previous implementation, Pillow for context', args: [], byDefault: true },
   { name: 'sweep', what: '11-point NAP-X w sweep reusing S_X and S_NAP vs one NAP-X evaluation (napood report)', args: [], byDefault: true },
   { name: 'e2e', what: 'images/s end to end (decode → forward → NAP, energy) vs PyTorch eager', args: [], byDefault: true },
+  { name: 'check', what: 'napood check vs plain score and the forward pass; tune and calibrate wall time', args: [], byDefault: true },
   { name: 'corrupt', what: 'ImageNet-C / CIFAR-C corruptions, images/s at 28×28 and 224×224 vs the Python reference', args: [], byDefault: false },
   { name: 'eval_rss', what: 'peak RSS of napood eval over a 4 GB dump (writes 4 GB to the temp dir)', args: [], byDefault: false },
   { name: 'io_stream', what: 'peak RSS of streaming a 2 GB dump (writes 2 GB to the temp dir)', args: [], byDefault: false },

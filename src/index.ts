@@ -52,3 +52,14 @@ export { parseStateFile, stateFileText, STATE_FILE_VERSION } from './app/state-f
 export { checkCompatible, checkDumpMatchesModel, checkFitScale, headDifference, NormMeter } from './app/checks.js';
 export { arraySource, modelSource, type InputBatch, type ModelBatch, type ModelSource } from './app/model-source.js';
 export { inspectReport, inspectText } from './app/inspect.js';
+export { tuneMethods, usableCandidates, DEFAULT_TUNE_CANDIDATES, type TuneOptions, type TuneSets, type TuneReport, type TuneCandidate, type TuneResult } from './app/tune.js';
+export { searchWeight, weightGrid, roundWeight, pairMetrics, blendEvaluator, type Criterion, type SearchOptions, type WeightSearch, type WeightPoint, type PairMetrics } from './app/tune-search.js';
+export { tuneText } from './app/tune-text.js';
+export { pseudoOodSource, pseudoOodInfo, DEFAULT_PSEUDO_SEVERITIES, type PseudoOodOptions } from './app/pseudo-ood.js';
+export {
+  calibrate, conformalPValue, countAtMost, isOodAt, thresholdAt, minCalibrationSize, orderIndex, checkLevel, calibrationSummary, type Calibration, type CalibrationOptions,
+} from './app/calibrate.js';
+export { encodeDetector, decodeDetector, sha256Hex, DETECTOR_FORMAT, DETECTOR_VERSION, type DetectorData, type DetectorModelInfo } from './app/detector-file.js';
+export { Detector, openDetector, checkModelMatches, type CheckRow, type CheckResult, type DetectorOptions } from './app/detector.js';
+export { calibrateModel, tuneModel, calibrationScores, checkCalibrationSize, methodToCalibrate, type TuneApiOptions, type CalibrateApiOptions } from './app/detector-build.js';
+export { imageEntrySource, imageSourcesOf, type ImageEntryOptions } from './app/image-set.js';

@@ -2,7 +2,7 @@
 # The package as a user gets it: pack napood, install the tarball into an empty project with npm
 # --offline (after a warm-up install that fills npm's cache from the npm registry only: nothing
 # else is fetched, no install script downloads anything), then run `npx napood --version` and
-# the README's library example (examples/library.mjs) there. Prints the packed size.
+# the README's library examples (examples/library.mjs, examples/detector.mjs) there. Prints the packed size.
 # Usage: tools/pack-check.sh   (from anywhere; needs dist/ built, e.g. by npm test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,4 +20,9 @@ test "$(npx --offline napood --version)" = "$(node -p "require('$root/package.js
 cp "$root/examples/library.mjs" .
 fx="$root/test/fixtures"
 node library.mjs "$fx/pipeline/model.onnx" "$fx/images/tree" "$fx/images/tree" "$fx/images/extra" | grep -q 'FPR95↓ AUROC↑'
-echo "pack-check: installed offline; npx napood --version and examples/library.mjs ran"
+# The detector example: ID-val and ID-cal are two disjoint halves of the PNG fixtures (as @lists).
+cp "$root/examples/detector.mjs" .
+ls "$fx"/images/png/*.png | awk 'NR % 2 == 1' > val.txt
+ls "$fx"/images/png/*.png | awk 'NR % 2 == 0' > cal.txt
+node detector.mjs "$fx/pipeline/model.onnx" "$fx/images/tree" @val.txt @cal.txt "$fx/images/extra" | grep -q '^chosen: '
+echo "pack-check: installed offline; npx napood --version, examples/library.mjs and examples/detector.mjs ran"

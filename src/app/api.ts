@@ -12,7 +12,8 @@
  * `napood/node` wraps this with paths (folders, @lists, dumps, .npy) and files (src/node/api.ts).
  */
 import { NapoodError, describe } from '../errors.js';
-import { imageSourceBatches, type ImageDecoder, type ImageInput, type ImageSource } from '../images/index.js';
+import type { ImageDecoder } from '../images/index.js';
+import { imageEntrySource, type ImageEntry } from './image-set.js';
 import { parsePreprocess, preprocessForModel, PRESETS, type Preprocess, type PreprocessInput } from '../images/preprocess.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import { checkSources, scoreSource, type BatchSource, type FittedMethod } from '../run/pipeline.js';
@@ -21,12 +22,14 @@ import type { NapoodEvents } from '../types.js';
 import { evaluate, nonFiniteOf, type EvalSet } from './evaluate.js';
 import { fitOrLoad } from './fit.js';
 import { modelAccess, type ModelAccessHandle } from './model-access.js';
-import { arraySource, modelSource, type ModelSource } from './model-source.js';
+import { arraySource, type ModelSource } from './model-source.js';
 import type { EvalReport } from './report.js';
 import { parseStateFile, stateFileText } from './state-file.js';
+import { calibrateModel, tuneModel, type CalibrateApiOptions, type ModelHooks, type TuneApiOptions } from './detector-build.js';
+import type { Detector } from './detector.js';
+import type { TuneReport } from './tune.js';
 
-/** One image of a set: its bytes or pixels, or a named (and optionally labelled) entry. */
-export type ImageEntry = ImageInput | { readonly name: string; readonly image: ImageSource['image']; readonly label?: number };
+export type { ImageEntry };
 
 /** What the API takes as a data set: a batch source (a dump, a model source) or images. */
 export type DataSet = BatchSource | readonly ImageEntry[];
@@ -42,6 +45,8 @@ export interface OodModelOptions {
   readonly threads?: number;
   /** Warnings, notes and progress. */
   readonly events?: NapoodEvents;
+  /** SHA-256 (hex) of the model file, recorded in detector files (napood/node's openModel computes it). */
+  readonly modelSha256?: string;
 }
 
 export interface Scores {
@@ -74,6 +79,7 @@ export class OodModel {
   readonly preprocess: Preprocess;
   private fitted: FittedMethod[] = [];
   private readonly access: ModelAccessHandle;
+  private tuned: Awaited<ReturnType<typeof tuneModel>> | undefined;
 
   constructor(readonly classifier: OnnxClassifier, protected readonly options: OodModelOptions = {}) {
     this.preprocess = resolvePreprocess(options.preprocess, classifier);
@@ -87,25 +93,7 @@ export class OodModel {
 
   /** A batch source over images (bytes, pixels or named entries), run through the model. */
   images(set: readonly ImageEntry[], label = 'images', withLabels = false): ModelSource {
-    const sources: ImageSource[] = set.map((e, i) => (typeof e === 'object' && e !== null && 'image' in e && 'name' in e
-      ? { name: e.name, image: e.image, label: e.label ?? -1 }
-      : { name: `${label}[${i}]`, image: e as ImageInput, label: -1 }));
-    const labelled = withLabels && sources.some((s) => s.label >= 0);
-    let skipped = 0;
-    return modelSource(this.classifier, {
-      label,
-      n: sources.length,
-      mayShrink: true,
-      withLabels: labelled,
-      access: this.access,
-      inputs: () => imageSourceBatches(sources, this.preprocess, {
-        decoder: this.options.decoder,
-        batchSize: this.options.batchSize,
-        argument: label,
-        onSkip: (name, reason) => { skipped++; this.options.events?.note?.(`${label}: skipped ${name}: ${reason}`); },
-      }),
-      summary: () => (skipped ? `${label}: ${skipped} of ${sources.length} images skipped` : undefined),
-    });
+    return imageEntrySource(this.classifier, set, this.preprocess, label, { decoder: this.options.decoder, batchSize: this.options.batchSize, access: this.access, events: this.options.events, withLabels });
   }
 
   /** A preprocessed input tensor in memory ([N, C, H, W], or NHWC for a channels-last model) as a source. */
@@ -163,6 +151,35 @@ export class OodModel {
       head: this.classifier.head, bootstrap: opts.bootstrap, seed: opts.seed, model: this.classifier.info.file, events: this.options.events,
     });
     return report;
+  }
+
+  private hooks(): ModelHooks {
+    const o = this.options;
+    return {
+      classifier: this.classifier, preprocess: this.preprocess, decoder: o.decoder, batchSize: o.batchSize, threads: o.threads, events: o.events,
+      modelSha256: o.modelSha256, access: this.access, toSource: (set, label, withLabels) => this.toSource(set, label, withLabels),
+    };
+  }
+
+  /**
+   * Choose a method and its NAP-X w without OOD data (app/tune.ts): ID-val images against their
+   * corrupted copies, scored once. The chosen method (with its fitted state) becomes the model's
+   * method; the report ranks every candidate.
+   */
+  async tune(val: DataSet, opts: TuneApiOptions = {}): Promise<TuneReport> {
+    const result = await tuneModel(this.hooks(), val, opts);
+    this.fitted = [result.chosen];
+    this.tuned = result;
+    return result.report;
+  }
+
+  /**
+   * Calibrate the model's method on held-out ID data (not used for fitting or tuning): the
+   * threshold at `tpr` (default 0.95) and conformal p-values; returns the Detector (its bytes()
+   * are the detector file).
+   */
+  async calibrate(cal: DataSet, opts: CalibrateApiOptions = {}): Promise<Detector> {
+    return calibrateModel(this.hooks(), this.requireMethods(), cal, { ...opts, tuned: this.tuned });
   }
 
   /** The fitted state as the text of a state file (`napood fit --out`, `--state`). */

@@ -21,6 +21,11 @@ export interface CommandSpec {
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
 export function parseCommand(spec: CommandSpec, argv: string[]): Values {
+  return parseCommandWithInputs(spec, argv, false).values;
+}
+
+/** Options and positional arguments (inputs), for commands that take inputs (napood check). */
+export function parseCommandWithInputs(spec: CommandSpec, argv: string[], allowInputs = true): { values: Values; inputs: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
@@ -39,8 +44,8 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Values {
   }
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-    if (positionals.length > 0) throw new NapoodError('arguments', 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
-    return values as Values;
+    if (positionals.length > 0 && !allowInputs) throw new NapoodError('arguments', 'options only (see --help)', `the argument ${JSON.stringify(positionals[0])}`);
+    return { values: values as Values, inputs: positionals };
   } catch (err) {
     if (err instanceof NapoodError) throw err;
     const message = (err as Error).message.replace(/\. To specify.*$/s, '');

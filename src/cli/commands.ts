@@ -3,7 +3,7 @@
  * or onnxruntime; `--help` and `methods` load neither).
  */
 import { helpText, type CommandSpec } from './args.js';
-import { corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec } from './specs.js';
+import { checkSpec, corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec, tuneSpec } from './specs.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -24,4 +24,6 @@ export const commands: Record<string, Command> = {
   dump: command(dumpSpec, async (argv) => (await import('./model-commands.js')).runDump(argv)),
   corrupt: command(corruptSpec, async (argv) => (await import('./corrupt.js')).runCorrupt(argv)),
   report: command(reportSpec, async (argv) => (await import('./report-command.js')).runReport(argv)),
+  tune: command(tuneSpec, async (argv) => (await import('./tune-command.js')).runTune(argv)),
+  check: command(checkSpec, async (argv) => (await import('./check-command.js')).runCheck(argv)),
 };

@@ -1,6 +1,6 @@
 /**
  * The napood command line: `napood <command> [options]`, `napood <command> --help`.
- * Exit codes: 0 success, 2 bad input or usage (a NapoodError, message on stderr), 1 anything else.
+ * Exit codes: 0 success, 2 bad input or usage (a NapoodError, message on stderr), 3 `napood check --fail-on-ood` found OOD inputs, 1 anything else.
  */
 import { NapoodError } from '../errors.js';
 import { commands } from './commands.js';

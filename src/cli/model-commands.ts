@@ -6,6 +6,7 @@ import { DUMP_TENSORS } from '../types.js';
 import { openSafetensorsStream } from '../node/io/safetensors-stream.js';
 import { listOption, parseCommand, stringOption } from './args.js';
 import { checkOutputs } from '../node/outputs.js';
+import { sha256File } from '../node/io/sha256.js';
 import { dumpSpec, inspectSpec } from './specs.js';
 import { inspectReport, inspectText } from '../app/inspect.js';
 import { openModel, parseInputShape, type ModelSource } from './model.js';
@@ -89,7 +90,7 @@ export async function runDump(argv: string[]): Promise<number> {
     const summary = source.summary?.();
     if (summary) events.note!(summary);
     const metadata: Record<string, string> = {
-      napood: 'dump', model: info.file, featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits,
+      napood: 'dump', model: info.file, model_sha256: sha256File(info.file, '--model'), featureMap: info.featureMap, ...(info.pooled ? { pooled: info.pooled } : {}), logits: info.logits,
     };
     // Which image each row holds, and the class names of the labels (safetensors metadata is text).
     if (paths.length === done) metadata.paths = JSON.stringify(paths);

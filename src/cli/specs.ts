@@ -179,3 +179,62 @@ export const reportSpec: CommandSpec = {
     'napood report cifar10.json --out cifar10-report/ --threads 2   # the config format: README, "Reports"',
   ],
 };
+
+export const tuneSpec: CommandSpec = {
+  name: 'tune',
+  summary: 'choose a method and its NAP-X weight w without OOD data (ID-val vs its corrupted copies), then calibrate a threshold and write a detector file',
+  usage: 'napood tune --model MODEL.onnx --val IMAGES [--fit IMAGES] [--methods LIST] [preprocessing] [--json FILE] [--cal IMAGES --out DETECTOR]\n       napood tune --val DUMP --pseudo-ood DUMP [--fit DUMP] [--methods LIST] [--cal DUMP --out DETECTOR]',
+  options: {
+    val: { type: 'string', value: 'SET', help: 'held-out ID validation images (files, a folder, @list.txt or a uint8 .npy), corrupted into pseudo-OOD data; with --pseudo-ood any set' },
+    methods: { type: 'string', value: 'LIST', help: 'candidate methods (default nap,energy,msp,maxlogit,react,ash-s,nap-e,nap-r,nap-a,nap-m less those the sets cannot score); w of a NAP-X is tuned unless given (nap-e:w=0.4 keeps 0.4)' },
+    method: { type: 'string', value: 'LIST', help: 'the same as --methods' },
+    'pseudo-ood': { type: 'string', value: 'SET', help: 'a pseudo-OOD set of your own instead of corrupting --val (required with dumps)' },
+    corruptions: { type: 'string', value: 'LIST', help: 'corruptions for the pseudo-OOD set (default: the 15 ImageNet-C benchmark ones)' },
+    severities: { type: 'string', value: 'LIST', help: 'corruption severities 1–5 (default 3,4,5)' },
+    assignment: { type: 'string', value: 'random|all', help: 'random (default): one seeded (corruption, severity) per image; all: every combination' },
+    'corruption-seed': { type: 'string', value: 'S', help: 'seed of the corruptions (default 0)' },
+    criterion: { type: 'string', value: 'auroc|fpr95', help: 'what the search maximises (AUROC, default) or minimises (FPR95), ID-val vs pseudo-OOD' },
+    'grid-step': { type: 'string', value: 'X', help: 'step of the w grid on [0, 1] (default 0.05), refined by golden-section search' },
+    tolerance: { type: 'string', value: 'X', help: 'width at which the golden-section refinement stops (default 0.001; 0: grid only)' },
+    'nap-p': { type: 'string', value: 'LIST', help: 'also tune NAP\'s exponent p over these values (e.g. 1,2,3,4; default: p as given, 2)' },
+    'oracle-ood': { type: 'string', multiple: true, value: 'NAME=SET', help: 'a real OOD test set: reports the w that would be best on it, separately (research only; never used to choose)' },
+    json: { type: 'string', value: 'FILE', help: 'write the tune report as JSON (- for stdout: the table then goes to stderr)' },
+    cal: { type: 'string', value: 'SET', help: 'held-out ID calibration set (not --fit, not --val) for the threshold and p-values of the detector' },
+    tpr: { type: 'string', value: 'X', help: 'target ID true-positive rate of the threshold (default 0.95; needs n ≥ TPR/(1 − TPR) calibration images)' },
+    bootstrap: { type: 'string', value: 'N', help: 'bootstrap replicates of the realised TPR interval (default 1000; 0 = none)' },
+    seed: { type: 'string', value: 'S', help: 'bootstrap seed (default 0)' },
+    out: { type: 'string', value: 'DETECTOR', help: 'write the detector file (.safetensors: fitted state, calibration, tune report; with --cal)' },
+    fit: commonOptions.fit,
+    head: commonOptions.head,
+    'batch-rows': commonOptions['batch-rows'],
+    ...modelSetOptions,
+    ...fitSampleOptions,
+  },
+  examples: [
+    'napood tune --model resnet18.onnx --preset imagenet --val val/ --fit train/ --cal cal/ --out resnet18.detector',
+    'napood tune --model model.onnx --preset cifar --val val/ --methods nap-e,nap-m --nap-p 1,2,3 --json tune.json',
+    'napood tune --val val.safetensors --pseudo-ood val-corrupted.safetensors --fit train.safetensors --cal cal.safetensors --out d.safetensors',
+  ],
+};
+
+export const checkSpec: CommandSpec = {
+  name: 'check',
+  summary: 'say ID or OOD for each input with a detector file: score, p-value, verdict, predicted class and confidence',
+  usage: 'napood check --detector DETECTOR [--model MODEL.onnx] [--alpha A] [--json | --csv] [--fail-on-ood] INPUT…   (INPUT: image files, folders, @list.txt, .npy tensors, dumps)',
+  options: {
+    detector: { type: 'string', value: 'FILE', help: 'a detector file written by napood tune --out' },
+    model: { type: 'string', value: 'MODEL', help: 'the ONNX model the detector was made with (its sha256 must match); not needed for dumps' },
+    alpha: { type: 'string', value: 'A', help: 'OOD iff p-value ≤ A: the share of ID inputs you accept to flag (default: the detector\'s, 1 − its TPR)' },
+    json: { type: 'boolean', help: 'one JSON object per input (JSON lines)' },
+    csv: { type: 'boolean', help: 'CSV with a header' },
+    'fail-on-ood': { type: 'boolean', help: 'exit with code 3 when any input is OOD' },
+    'batch-size': modelOptions['batch-size'],
+    threads: modelOptions.threads,
+    'channel-mismatch': modelSetOptions['channel-mismatch'],
+  },
+  examples: [
+    'napood check --detector resnet18.detector --model resnet18.onnx photos/',
+    'napood check --detector d.safetensors --model m.onnx --alpha 0.01 --json a.png b.jpg',
+    'napood check --detector d.safetensors --model m.onnx --fail-on-ood @incoming.txt || echo "OOD inputs"',
+  ],
+};

@@ -21,6 +21,10 @@ import type { BatchSource } from '../run/pipeline.js';
 import { nodeImageDecoder } from './images/loader.js';
 import { writeOutputs } from './outputs.js';
 import { RunSets, type SetRole } from './sets.js';
+import type { CalibrateApiOptions, TuneApiOptions } from '../app/detector-build.js';
+import type { TuneReport } from '../app/tune.js';
+import { NodeDetector, openImageSources } from './detector.js';
+import { sha256Bytes } from './io/sha256.js';
 
 /** A data set in Node: a path (images, folder, @list, .npy, dump), several paths, or what OodModel takes. */
 export type NodeDataSet = string | readonly string[] | DataSet;
@@ -32,6 +36,12 @@ export interface OpenModelOptions extends OodModelOptions, Pick<OnnxLoadOptions,
 
 function isPaths(set: NodeDataSet): set is string | readonly string[] {
   return typeof set === 'string' || (Array.isArray(set) && set.length > 0 && set.every((s) => typeof s === 'string'));
+}
+
+export interface NodeTuneOptions extends Omit<TuneApiOptions, 'train' | 'pseudoOod' | 'oracle'> {
+  readonly train?: NodeDataSet;
+  readonly pseudoOod?: NodeDataSet;
+  readonly oracle?: Readonly<Record<string, NodeDataSet>>;
 }
 
 export class NodeOodModel extends OodModel {
@@ -83,6 +93,33 @@ export class NodeOodModel extends OodModel {
     return this.loadState(text, methods, path);
   }
 
+  /**
+   * Tune (OodModel.tune) on ID-val images given as paths (files, folders, @lists, a uint8 .npy);
+   * train, pseudoOod and oracle sets may be paths too.
+   */
+  override async tune(val: NodeDataSet, opts: NodeTuneOptions = {}): Promise<TuneReport> {
+    const resolved: TuneApiOptions = {
+      ...opts,
+      train: opts.train === undefined ? undefined : await this.resolve(opts.train, 'train', 'train'),
+      pseudoOod: opts.pseudoOod === undefined ? undefined : await this.resolve(opts.pseudoOod, 'pseudoOod', 'ood'),
+      oracle: opts.oracle === undefined ? undefined : Object.fromEntries(await Promise.all(Object.entries(opts.oracle).map(async ([k, v]) => [k, await this.resolve(v, k, 'ood')] as const))),
+    };
+    if (!isPaths(val)) return super.tune(val as DataSet, resolved);
+    if (opts.pseudoOod !== undefined) return super.tune(await this.resolve(val, 'val', 'features'), resolved);
+    const images = await openImageSources(typeof val === 'string' ? [val] : val, 'val');
+    try {
+      return await super.tune(images.sources, resolved);
+    } finally {
+      images.close();
+    }
+  }
+
+  /** Calibrate (OodModel.calibrate) on held-out ID data given as paths; the detector can save() itself. */
+  override async calibrate(cal: NodeDataSet, opts: CalibrateApiOptions = {}): Promise<NodeDetector> {
+    const d = await super.calibrate(await this.resolve(cal, 'calibration', 'features'), { ...opts, ...(this.nodeOptions.classes ? { classes: this.nodeOptions.classes } : {}) });
+    return new NodeDetector(d.data, { classifier: this.classifier, modelSha256: this.options.modelSha256, batchSize: this.nodeOptions.batchSize, threads: this.nodeOptions.threads, events: this.nodeOptions.events });
+  }
+
   /** A batch source from a path (for users who build their own runs). */
   async open(path: string, role: SetRole = 'features'): Promise<BatchSource> {
     return this.sets.open(path, role, role);
@@ -95,12 +132,14 @@ export class NodeOodModel extends OodModel {
 
 /** Open an ONNX classifier (a path, or the file's bytes) with its preprocessing. */
 export async function openModel(model: string | Uint8Array, opts: OpenModelOptions = {}): Promise<NodeOodModel> {
+  // The path itself goes to the loader: external data resolves beside the model file.
+  const bytes = typeof model === 'string' ? readRegularFile(model, model, 'a readable ONNX file') : model;
   const classifier = await loadOnnxModel(model, {
     featureLayer: opts.featureLayer, extraOutputs: opts.extraOutputs, inputShape: opts.inputShape, threads: opts.threads,
     batchSize: opts.batchSize ?? 32, // the sources' default: each batch tensor is checked to stay under 2 GiB
   });
   try {
-    return new NodeOodModel(classifier, opts);
+    return new NodeOodModel(classifier, { modelSha256: sha256Bytes(bytes), ...opts });
   } catch (e) {
     await classifier.release();
     throw e;

@@ -15,7 +15,9 @@ export {
 export * from './images/index.js';
 export { makeReport, type ReportOptions, type ReportSummary } from './report-run.js';
 export { renderSvg, renderPng } from './report-render.js';
-export { openModel, NodeOodModel, type NodeDataSet, type OpenModelOptions } from './api.js';
+export { openModel, NodeOodModel, type NodeDataSet, type NodeTuneOptions, type OpenModelOptions } from './api.js';
+export { loadDetector, NodeDetector, openImageSources, checkDumpMatchesDetector, type LoadDetectorOptions } from './detector.js';
+export { sha256File, sha256Bytes } from './io/sha256.js';
 export { RunSets, type RunSetsOptions, type RunSource, type SetRole } from './sets.js';
 export { openDumpSource, resolveHead, headFrom, inputArraySource, imageSetSource, replayableSource, type DumpSource, type ImageSetOptions } from './sources.js';
 export { checkOutputs, writeOutputs, type OutputPath } from './outputs.js';

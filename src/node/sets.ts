@@ -93,6 +93,16 @@ export class RunSets {
     return this.opts.model;
   }
 
+  /** Class names in label order, once a set with class folders (or `classes`) gave them. */
+  get classNames(): readonly string[] | undefined {
+    return this.classes;
+  }
+
+  /** The preprocessing of images for the model (undefined without a model or settings). */
+  get preprocess(): Preprocess | undefined {
+    return this.pp;
+  }
+
   /** Open one set. With a model, open the ID-train set before the ID test set (label order). */
   async open(path: string, argument: string, role: SetRole): Promise<RunSource> {
     let source: RunSource;

@@ -16,7 +16,7 @@ import type { BatchSource, Field } from '../run/pipeline.js';
 import { DUMP_TENSORS, ROW_CACHEABLE, type FeatureBatch, type FeatureMap, type Head, type LinearHead, type ModelAccess, type NapoodEvents } from '../types.js';
 import { sampleItems, type ImageList } from '../images/items.js';
 import type { Preprocess } from '../images/preprocess.js';
-import { imageSourceBatches, type LoadStats } from '../images/batches.js';
+import { imageSourceBatches, type ImageSource, type LoadStats } from '../images/batches.js';
 import { expandImageInputs } from './images/sources.js';
 import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
@@ -154,6 +154,31 @@ export function isUint8Npy(npyPath: string, argument: string): boolean {
  * run through the model. Rows are read one image at a time.
  */
 export function uint8ImagesSource(model: OnnxClassifier, npyPath: string, argument: string, opts: { pp: Preprocess; batchSize: number; labelsPath?: string; labelsFlag?: string; access?: ModelAccess; channelMismatch?: 'convert' | 'skip' | 'error'; events?: NapoodEvents }): ModelSource {
+  const images = uint8NpyImages(npyPath, argument, opts.labelsPath ? { path: opts.labelsPath, flag: opts.labelsFlag ?? '--labels', classes: model.info.numClasses } : undefined);
+  const n = images.sources.length;
+  let skipped = 0;
+  return modelSource(model, {
+    label: `${argument} ${npyPath}`,
+    n,
+    mayShrink: true,
+    withLabels: images.labelled,
+    access: opts.access,
+    inputs: () => imageSourceBatches(
+      images.sources,
+      opts.pp,
+      { batchSize: opts.batchSize, argument, channelMismatch: opts.channelMismatch, onSkip: (name, reason) => { skipped++; opts.events?.note?.(`${argument}: skipped ${name}: ${reason}`); } },
+    ),
+    summary: () => (skipped ? `${argument}: ${skipped} of ${n} images skipped` : undefined),
+    close: images.close,
+  });
+}
+
+/**
+ * The images of a uint8 .npy tensor — [N, H, W] (grey), [N, C, H, W] or [N, H, W, C] with
+ * C = 1 or 3 — as image sources named `PATH[i]`, each read when its turn comes (one image at a
+ * time). `close()` closes the file.
+ */
+export function uint8NpyImages(npyPath: string, argument: string, labelsFrom?: { path: string; flag: string; classes: number }): { sources: ImageSource[]; labelled: boolean; close: () => void } {
   const t = npyTensor(readNpyHeader(npyPath, argument), 'input');
   const s = t.shape;
   let layout: 'hw' | 'chw' | 'hwc';
@@ -165,7 +190,7 @@ export function uint8ImagesSource(model: OnnxClassifier, npyPath: string, argume
   if (n === 0) throw new NapoodError(argument, 'at least one image', `an empty tensor in ${npyPath}`);
   const [h, w, c] = layout === 'hw' ? [s[1]!, s[2]!, 1] : layout === 'chw' ? [s[2]!, s[3]!, s[1]!] : [s[1]!, s[2]!, s[3]!];
   if (h * w > 40_000_000) throw new NapoodError(argument, 'images of at most 40 million pixels', `${h}×${w} in ${npyPath}`);
-  const labels = opts.labelsPath ? readNpyLabels(opts.labelsPath, opts.labelsFlag ?? '--labels', n, npyPath, model.info.numClasses) : undefined;
+  const labels = labelsFrom ? readNpyLabels(labelsFrom.path, labelsFrom.flag, n, npyPath, labelsFrom.classes) : undefined;
   const reader = new TensorReader();
   const per = h * w * c;
   const pixelsOf = (i: number) => {
@@ -178,21 +203,8 @@ export function uint8ImagesSource(model: OnnxClassifier, npyPath: string, argume
     }
     return { width: w, height: h, data, channels: c as 1 | 3 };
   };
-  let skipped = 0;
-  return modelSource(model, {
-    label: `${argument} ${npyPath}`,
-    n,
-    mayShrink: true,
-    withLabels: labels !== undefined,
-    access: opts.access,
-    inputs: () => imageSourceBatches(
-      Array.from({ length: n }, (_, i) => ({ name: `${npyPath}[${i}]`, label: labels ? labels[i]! : -1, image: () => pixelsOf(i) })),
-      opts.pp,
-      { batchSize: opts.batchSize, argument, channelMismatch: opts.channelMismatch, onSkip: (name, reason) => { skipped++; opts.events?.note?.(`${argument}: skipped ${name}: ${reason}`); } },
-    ),
-    summary: () => (skipped ? `${argument}: ${skipped} of ${n} images skipped` : undefined),
-    close: () => reader.close(),
-  });
+  const sources = Array.from({ length: n }, (_, i) => ({ name: `${npyPath}[${i}]`, label: labels ? labels[i]! : -1, image: () => pixelsOf(i) }));
+  return { sources, labelled: labels !== undefined, close: () => reader.close() };
 }
 
 /** A preprocessed float32 tensor in a .npy file (NCHW, or NHWC for a channels-last model), run through the model in batches. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/node/io/dump.js';
 import { readNpy, writeNpy } from '../../src/node/io/npy.js';
+import { sha256File } from '../../src/node/io/sha256.js';
 import { fixturesDir } from '../helpers.js';
 import { expectOf, modelFixtures, type Expect } from '../onnx/fixtures.js';
 
@@ -313,7 +314,7 @@ describe('dump --model M --input X.npy: the dump equals the PyTorch hooks', { co
         }
         // The metadata names the tensors inspect reports.
         const rep = await reportOf(name);
-        assert.deepEqual(d.metadata, { napood: 'dump', model: modelOf(name), featureMap: rep.featureMap.tensor, pooled: rep.pooled.tensor, logits: rep.logits.tensor });
+        assert.deepEqual(d.metadata, { napood: 'dump', model: modelOf(name), model_sha256: sha256File(modelOf(name)), featureMap: rep.featureMap.tensor, pooled: rep.pooled.tensor, logits: rep.logits.tensor });
       } finally {
         rmSync(dir, { recursive: true });
       }

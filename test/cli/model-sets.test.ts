@@ -175,10 +175,10 @@ test('eval --model reads dump sets next to image sets: --fit from a napood dump 
   assert.match(r.stderr, /odin: expected model input .*found a feature dump \(--features /);
 
   // A dump from another model is refused, naming the set and what the model gives.
-  const demo = join(repoRoot, 'examples', 'demo', 'train.safetensors');
+  const demo = join(repoRoot, 'test', 'fixtures', 'golden', 'random', 'train');
   r = napood(['eval', ...cifar, '--id', rel(tree), '--ood', `extra=${rel(extra)}`, '--fit', demo, '--methods', 'react', '--json', join(dir, 'x.json')]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /--fit .*train\.safetensors: expected .*as .*model\.onnx gives/);
+  assert.match(r.stderr, /--fit .*random\/train: expected .*as .*model\.onnx gives/);
   assert.ok(!readdirSync(dir).includes('x.json'), 'no report written');
 
   // A dump with this model's shapes but another head: used with a warning (the model's head wins).
