@@ -57,12 +57,15 @@ export function modelSource(model: OnnxClassifier, opts: ModelSourceOptions): Mo
     head: model.head,
     classes: opts.classes,
     has: (field: Field) => (field === 'labels' ? withLabels : field === 'pooled' ? model.info.pooled !== undefined : true),
-    hasLayer: (name: string) => model.info.extraOutputs.includes(name),
-    layerNames: model.info.extraOutputs,
+    // The map before pooling is a layer too (nap[MAP+L3]), whether or not it was asked as an extra output.
+    hasLayer: (name: string) => model.info.extraOutputs.includes(name) || name === model.info.featureMap,
+    layerNames: [...new Set([...model.info.extraOutputs, model.info.featureMap])],
     async *batches(_fields?: readonly Field[], layers?: readonly string[]) {
       for await (const b of opts.inputs()) {
         const r = await model.run(b.data, b.n);
-        const featureMaps = layers?.length ? layerMaps(r.extra, layers, r.n, model.info.inputLayout, model.info.file) : undefined;
+        const featureMaps = layers?.length
+          ? { ...layerMaps(r.extra, layers.filter((l) => l !== model.info.featureMap || l in r.extra), r.n, model.info.inputLayout, model.info.file), ...(layers.includes(model.info.featureMap) && !(model.info.featureMap in r.extra) ? { [model.info.featureMap]: r.featureMap } : {}) }
+          : undefined;
         yield {
           n: r.n, featureMap: r.featureMap, pooled: r.pooled, logits: r.logits, labels: withLabels ? b.labels : undefined, input: b.data, extra: r.extra, paths: b.paths,
           ...(featureMaps ? { featureMaps } : {}),

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/node/io/dump.js';
+import { readNpy } from '../../src/node/io/npy.js';
 import { readTensorFloat32 } from '../../src/node/io/tensor.js';
 import { parseMethodList, parseMethodSpec } from '../../src/run/spec.js';
 import { fixturesDir } from '../helpers.js';
@@ -96,3 +97,23 @@ test('nap[L] from the model = from a dump = NAP of the dumped map; nap[L3+L2] = 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the library: nap[map before pooling] needs no extra output, another layer names the option to add', async () => {
+  const { openModel } = await import('../../src/node/api.js');
+  const od = await openModel(join(fx, 'model.onnx'));
+  try {
+    const input = readNpyTensor(join(fx, 'input.npy'));
+    await od.fit(`nap,nap[${FM}]`);
+    const { scores } = await od.score(od.tensor(input.data, input.shape));
+    close(scores[`nap[${FM}]`]!, scores.nap!, 'nap[FM] = nap', 1e-15);
+    await od.fit(`nap[${L3}]`);
+    await assert.rejects(od.score(od.tensor(input.data, input.shape)), /expected the feature map of layer "\/layer3\/layer3\.1\/relu_1\/Relu_output_0"/);
+  } finally {
+    await od.release();
+  }
+});
+
+function readNpyTensor(p: string): { data: Float32Array; shape: number[] } {
+  const a = readNpy(p);
+  return { data: a.data as Float32Array, shape: [...a.shape] };
+}
