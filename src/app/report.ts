@@ -60,7 +60,7 @@ function cell(x: number): string {
 }
 
 /** Table columns: every OOD set, then each group's average, then the average of all sets. */
-function columns(report: EvalReport): { name: string; of: (m: MethodReport) => SetMetrics }[] {
+export function reportColumns(report: EvalReport): { name: string; of: (m: MethodReport) => SetMetrics }[] {
   const groups = [...new Set(report.ood.map((o) => o.group).filter((g): g is string => g !== undefined))];
   return [
     ...report.ood.map((o) => ({ name: o.name, of: (m: MethodReport) => m.results[o.name] })),
@@ -70,7 +70,7 @@ function columns(report: EvalReport): { name: string; of: (m: MethodReport) => S
 }
 
 export function textTable(report: EvalReport): string {
-  const cols = columns(report);
+  const cols = reportColumns(report);
   const names = cols.map((c) => c.name);
   const methodWidth = Math.max(6, ...report.methods.map((m) => m.method.length)) + 2;
   const showAcc = report.methods.some((m) => m.id_accuracy !== undefined);
@@ -110,7 +110,7 @@ function notesOf(report: EvalReport): string[] {
 }
 
 export function markdownTable(report: EvalReport): string {
-  const cols = columns(report);
+  const cols = reportColumns(report);
   const names = cols.map((c) => c.name);
   const showAcc = report.methods.some((m) => m.id_accuracy !== undefined);
   const header = ['Method', ...names.flatMap((n) => [`${n} FPR95↓`, `${n} AUROC↑`]), ...(showAcc ? ['ID acc'] : [])];

@@ -3,7 +3,7 @@
  * no external URL, nothing fetched when it is viewed). Built from the report's results and the
  * figures already rendered to SVG text (src/node/report-render.ts).
  */
-import type { EvalReport, MethodReport, SetMetrics } from '../report.js';
+import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import type { Figure } from './figures.js';
 import { modelTableList } from './tables.js';
@@ -30,21 +30,13 @@ th{background:#f4f4f4}td.m,th.m{text-align:left;white-space:nowrap}.ci{color:#77
 figure{margin:16px 0 28px;overflow-x:auto}figcaption{font-size:12px;color:#555;max-width:1000px}
 .note{font-size:12px;color:#555}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
 
-function columns(report: EvalReport): { name: string; of: (m: MethodReport) => SetMetrics }[] {
-  const groups = [...new Set(report.ood.map((o) => o.group).filter((g): g is string => g !== undefined))];
-  return [
-    ...report.ood.map((o) => ({ name: o.name, of: (m: MethodReport) => m.results[o.name] })),
-    ...groups.map((g) => ({ name: `${g} (avg)`, of: (m: MethodReport) => m.groups![g] })),
-    { name: 'Average', of: (m: MethodReport) => m.average },
-  ];
-}
 
 function cell(x: number, interval: [number, number] | undefined): string {
   return `<td>${num(x)}${interval ? `<span class="ci">[${num(interval[0])}, ${num(interval[1])}]</span>` : ''}</td>`;
 }
 
 export function evalTableHtml(report: EvalReport): string {
-  const cols = columns(report);
+  const cols = reportColumns(report);
   const acc = report.methods.some((m) => m.id_accuracy !== undefined);
   const head1 = `<tr><th class="m" rowspan="2">Method</th>${cols.map((c) => `<th colspan="2">${esc(c.name)}</th>`).join('')}${acc ? '<th rowspan="2">ID acc</th>' : ''}</tr>`;
   const head2 = `<tr>${cols.map(() => '<th>FPR95↓</th><th>AUROC↑</th>').join('')}</tr>`;

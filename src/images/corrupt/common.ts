@@ -475,3 +475,24 @@ export function viaRgb(image: PixelImage, fn: (rgb: PixelImage) => Uint8Array): 
   const rgb: PixelImage = { width: image.width, height: image.height, channels: 3, data: grayToRgb(image.data) };
   return rgbToGray(fn(rgb));
 }
+
+/**
+ * skimage's rgb2hsv → edit → hsv2rgb over an RGB image, in float64 on [0, 1], back to uint8 as
+ * the reference's np.clip(x, 0, 1) * 255 (saturate edits s, brightness edits v).
+ */
+export function mapHsv(image: PixelImage, edit: (hsv: Float64Array) => void): Uint8Array {
+  const src = image.data;
+  const n = src.length / 3;
+  const out = new Float64Array(src.length);
+  const hsv = new Float64Array(3);
+  const rgb = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    rgbToHsvPixel(src[3 * i]! / 255, src[3 * i + 1]! / 255, src[3 * i + 2]! / 255, hsv);
+    edit(hsv);
+    hsvToRgbPixel(hsv[0]!, hsv[1]!, hsv[2]!, rgb);
+    out[3 * i] = rgb[0]!;
+    out[3 * i + 1] = rgb[1]!;
+    out[3 * i + 2] = rgb[2]!;
+  }
+  return toUint8From01(out);
+}

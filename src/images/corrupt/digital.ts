@@ -26,7 +26,7 @@
  *     skimage rgb2hsv, S = clip(S·a + b, 0, 1), hsv2rgb. Grey: via RGB (common.viaRgb).
  */
 import {
-  borderReflect, f32, gaussianFilter, npPairwiseSum, hsvToRgbPixel, rgbToHsvPixel, to01, to01F32, toUint8From01,
+  borderReflect, f32, gaussianFilter, mapHsv, npPairwiseSum, to01, to01F32, toUint8From01,
   toUint8From01F32, type ParamSet, type PixelImage,
 } from './common.js';
 import { affineTransform, warpAffineF32 } from './cv.js';
@@ -155,18 +155,8 @@ export function jpegWith(image: PixelImage, quality: number): Uint8Array {
 }
 
 export function saturateWith(image: PixelImage, a: number, b: number): Uint8Array {
-  const src = image.data;
-  const n = src.length / 3;
-  const out = new Float64Array(src.length);
-  const hsv = new Float64Array(3);
-  const rgb = new Float64Array(3);
-  for (let i = 0; i < n; i++) {
-    rgbToHsvPixel(src[3 * i]! / 255, src[3 * i + 1]! / 255, src[3 * i + 2]! / 255, hsv);
+  return mapHsv(image, (hsv) => {
     const s = hsv[1]! * a + b;
-    hsvToRgbPixel(hsv[0]!, s < 0 ? 0 : s > 1 ? 1 : s, hsv[2]!, rgb);
-    out[3 * i] = rgb[0]!;
-    out[3 * i + 1] = rgb[1]!;
-    out[3 * i + 2] = rgb[2]!;
-  }
-  return toUint8From01(out);
+    hsv[1] = s < 0 ? 0 : s > 1 ? 1 : s;
+  });
 }

@@ -41,7 +41,7 @@
  * the same on every channel and runs on the one channel.
  */
 import {
-  clippedZoom, f32, gaussianFilter, hsvToRgbPixel, motionBlurMagick, rgbToHsvPixel, to01, to01F32,
+  clippedZoom, f32, gaussianFilter, mapHsv, motionBlurMagick, to01, to01F32,
   toUint8From01, toUint8From01F32, truncU8, type ParamSet, type PixelImage,
 } from './common.js';
 import { boxBlur3F32, boxBlur3U8, canny, distanceTransform5, equalizeHist, filter2DU8 } from './cv.js';
@@ -293,20 +293,10 @@ export function fogWith(image: PixelImage, amount: number, plasma: ArrayLike<num
 // brightness
 
 export function brightnessWith(image: PixelImage, c: number): Uint8Array {
-  const src = image.data;
-  const n = src.length / 3;
-  const out = new Float64Array(src.length);
-  const hsv = new Float64Array(3);
-  const rgb = new Float64Array(3);
-  for (let i = 0; i < n; i++) {
-    rgbToHsvPixel(src[3 * i]! / 255, src[3 * i + 1]! / 255, src[3 * i + 2]! / 255, hsv);
+  return mapHsv(image, (hsv) => {
     const v = hsv[2]! + c;
-    hsvToRgbPixel(hsv[0]!, hsv[1]!, v < 0 ? 0 : v > 1 ? 1 : v, rgb);
-    out[3 * i] = rgb[0]!;
-    out[3 * i + 1] = rgb[1]!;
-    out[3 * i + 2] = rgb[2]!;
-  }
-  return toUint8From01(out);
+    hsv[2] = v < 0 ? 0 : v > 1 ? 1 : v;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
