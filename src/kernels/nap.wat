@@ -31,6 +31,7 @@
 (module
   (memory (export "memory") 2)
   (global $neg (export "neg") (mut i32) (i32.const 0))
+  (global $fell (export "fell") (mut i32) (i32.const 0))
 
   (func $nap_chunk (export "nap_chunk")
     (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
@@ -318,6 +319,298 @@
     local.get $accv f64x2.extract_lane 0 f64.add
     local.get $accv f64x2.extract_lane 1 f64.add
   )
+
+  ;; nap_fast(ptr, nch, hw, invHw, eps, rout) -> f64: the same result as nap_chunk, faster, for maps
+  ;; whose values are all finite and >= +0 (post-ReLU maps). Same layout of the work as nap_chunk,
+  ;; except for the max: the float32 bit patterns are compared as unsigned integers (i32x4.max_u:
+  ;; for +0 ... +inf the order of the bits is the order of the values), which also replaces the
+  ;; sign tracking: a channel max with bits >= 0x7f800000 means that some value of the region was
+  ;; negative (sign bit set, -0 included), inf or NaN; nap_chunk then redoes the whole region
+  ;; (and counts its negatives) and the global `fell` is set to 1 (JS reads it and uses nap_chunk
+  ;; for the rest of the map). On the maps it accepts, nap_fast adds the same float64 values in the
+  ;; same order as nap_chunk: the results are identical, bit for bit.
+  ;; Why: the copy of a map into WASM memory and the reduction run one after the other, so the
+  ;; reduction's speed on cached data counts in full; one unsigned max per vector instead of
+  ;; f32x4.pmax + v128.or is ~20 % faster there (bench/results/nap.md).
+  (func $nap_fast (export "nap_fast")
+    (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
+    (result f64)
+    (local $q i32) (local $hwB i32) (local $stop i32) (local $blk8 i32) (local $blk16 i32) (local $tailOff i32)
+    (local $delta i32) (local $cur i32) (local $k i32) (local $qa i32) (local $qb i32) (local $qend i32) (local $last i32)
+    (local $mask v128) (local $mx v128) (local $mxA v128) (local $hi v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sA v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $t v128) (local $r2 v128) (local $accv v128)
+    (local $acc f64) (local $rout0 i32)
+
+    local.get $hw i32.const 4 i32.lt_s
+    if
+      local.get $ptr local.get $nch local.get $hw local.get $invHw local.get $eps local.get $rout
+      call $nap_small
+      return
+    end
+    local.get $nch i32.const 1 i32.lt_s
+    if
+      f64.const 0 return
+    end
+
+    local.get $hw i32.const 2 i32.shl local.set $hwB
+    ;; bytes of a channel covered by the 8-float loop (hw < 64) and by the 16-float loop (hw >= 64)
+    local.get $hw i32.const 3 i32.shr_u i32.const 5 i32.shl local.set $blk8
+    local.get $hw i32.const 4 i32.shr_u i32.const 6 i32.shl local.set $blk16
+    local.get $hwB i32.const 16 i32.sub local.set $tailOff
+    ;; mask keeps the last (hw & 3) lanes: lane index > 3 - (hw & 3)
+    v128.const i32x4 0 1 2 3
+    i32.const 3 local.get $hw i32.const 3 i32.and i32.sub i32x4.splat
+    i32x4.gt_s local.set $mask
+    local.get $ptr local.get $nch local.get $hwB i32.mul i32.add local.set $stop
+    v128.const i32x4 0 0 0 0 local.tee $hi local.set $accv
+    f64.const 0 local.set $acc
+    local.get $ptr local.set $q
+    local.get $rout local.set $rout0
+
+    loop $pair
+      ;; channel A at q, channel B at q + delta (delta = 0: A is the odd last channel, done twice)
+      local.get $q local.get $hwB i32.add local.get $stop i32.lt_s
+      if
+        local.get $hwB local.set $delta
+        i32.const 0 local.set $last
+      else
+        i32.const 0 local.set $delta
+        i32.const 1 local.set $last
+      end
+      local.get $hw i32.const 64 i32.lt_s
+      if
+        ;; hw < 64: A and B interleaved, 8 floats of each per iteration (more independent work
+        ;; per iteration; best for short channels)
+        v128.const i32x4 0 0 0 0 local.tee $mxA local.tee $mx
+        local.tee $sA local.tee $s2 local.tee $s0 local.set $s1
+        local.get $q local.set $qa
+        local.get $q local.get $blk8 i32.add local.set $qend
+
+        ;; 8 floats of A and 8 of B per iteration
+        block $b8
+          local.get $blk8 i32.eqz br_if $b8
+          loop $l8
+            local.get $qa v128.load local.set $a0
+            local.get $qa v128.load offset=16 local.set $a1
+            local.get $qa local.get $delta i32.add local.tee $qb v128.load local.set $a2
+            local.get $qb v128.load offset=16 local.set $a3
+            local.get $mxA local.get $a0 local.get $a1 i32x4.max_u i32x4.max_u local.set $mxA
+            local.get $mx local.get $a2 local.get $a3 i32x4.max_u i32x4.max_u local.set $mx
+            ;; sums: each pair of floats is loaded again as 64 bits and promoted (V8 fuses
+            ;; load64_zero + promote into one vcvtps2pd with a memory operand: no shuffles)
+            local.get $sA
+            local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $sA
+            local.get $s2
+            local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s2
+            local.get $s0
+            local.get $qb v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qb v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s0
+            local.get $s1
+            local.get $qb v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qb v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s1
+            local.get $qa i32.const 32 i32.add local.tee $qa
+            local.get $qend i32.lt_s br_if $l8
+          end
+        end
+
+        ;; one more vector if hw mod 8 >= 4
+        local.get $hw i32.const 4 i32.and
+        if
+          local.get $qa v128.load local.set $a0
+          local.get $qa local.get $delta i32.add v128.load local.set $a2
+          local.get $mxA local.get $a0 i32x4.max_u local.set $mxA
+          local.get $mx local.get $a2 i32x4.max_u local.set $mx
+          local.get $sA local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA
+          local.get $s0 local.get $a2 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+          local.get $s2
+          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s2
+          local.get $s1
+          local.get $a2 local.get $a2 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s1
+        end
+
+        ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
+        local.get $hw i32.const 3 i32.and
+        if
+          local.get $q local.get $tailOff i32.add local.tee $qa v128.load local.set $a0
+          local.get $qa local.get $delta i32.add v128.load local.set $a2
+          local.get $mxA local.get $a0 i32x4.max_u local.set $mxA
+          local.get $mx local.get $a2 i32x4.max_u local.set $mx
+          local.get $a0 local.get $mask v128.and local.set $a0
+          local.get $a2 local.get $mask v128.and local.set $a2
+          local.get $sA local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $sA
+          local.get $s0 local.get $a2 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+          local.get $s2
+          local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s2
+          local.get $s1
+          local.get $a2 local.get $a2 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+          f64x2.add local.set $s1
+        end
+
+        ;; combine: A sums in $sA, B sums in $s0 (f64x2 per-lane partial sums); max B in $mx
+        local.get $sA local.get $s2 f64x2.add local.set $sA
+        local.get $s0 local.get $s1 f64x2.add local.set $s0
+      else
+        ;; hw >= 64: A then B, each read front to back, 16 floats per iteration (long channels:
+        ;; a sequential walk keeps the hardware prefetcher going when the map comes from RAM)
+        local.get $q local.set $cur
+        i32.const 0 local.set $k
+
+        ;; k = 0: channel A, k = 1: channel B. Each is read front to back (prefetch-friendly).
+        loop $two
+          v128.const i32x4 0 0 0 0 local.tee $mx local.tee $s0 local.tee $s1 local.tee $s2 local.set $s3
+          local.get $cur local.set $qa
+          local.get $cur local.get $blk16 i32.add local.set $qend
+
+          ;; 16 floats per iteration; the float64 sums use load64_zero + promote, which V8 fuses
+          ;; into one vcvtps2pd with a memory operand (no shuffles)
+          block $b16
+            local.get $blk16 i32.eqz br_if $b16
+            loop $l16
+              local.get $qa v128.load local.set $a0
+              local.get $qa v128.load offset=16 local.set $a1
+              local.get $qa v128.load offset=32 local.set $a2
+              local.get $qa v128.load offset=48 local.set $a3
+              local.get $mx
+              local.get $a0 local.get $a1 i32x4.max_u local.get $a2 local.get $a3 i32x4.max_u i32x4.max_u
+              i32x4.max_u local.set $mx
+              local.get $s0
+              local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s0
+              local.get $s1
+              local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s1
+              local.get $s2
+              local.get $qa v128.load64_zero offset=32 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=48 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s2
+              local.get $s3
+              local.get $qa v128.load64_zero offset=40 f64x2.promote_low_f32x4
+              local.get $qa v128.load64_zero offset=56 f64x2.promote_low_f32x4 f64x2.add
+              f64x2.add local.set $s3
+              local.get $qa i32.const 64 i32.add local.tee $qa
+              local.get $qend i32.lt_s br_if $l16
+            end
+          end
+
+          ;; 8 more floats if hw mod 16 >= 8
+          local.get $hw i32.const 8 i32.and
+          if
+            local.get $qa v128.load local.set $a0
+            local.get $qa v128.load offset=16 local.set $a1
+            local.get $mx local.get $a0 local.get $a1 i32x4.max_u i32x4.max_u local.set $mx
+            local.get $s0
+            local.get $qa v128.load64_zero f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=16 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s0
+            local.get $s1
+            local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4
+            local.get $qa v128.load64_zero offset=24 f64x2.promote_low_f32x4 f64x2.add
+            f64x2.add local.set $s1
+            local.get $qa i32.const 32 i32.add local.set $qa
+          end
+
+          ;; 4 more if hw mod 8 >= 4
+          local.get $hw i32.const 4 i32.and
+          if
+            local.get $qa v128.load local.set $a0
+            local.get $mx local.get $a0 i32x4.max_u local.set $mx
+            local.get $s2 local.get $qa v128.load64_zero f64x2.promote_low_f32x4 f64x2.add local.set $s2
+            local.get $s3 local.get $qa v128.load64_zero offset=8 f64x2.promote_low_f32x4 f64x2.add local.set $s3
+          end
+
+          ;; last hw mod 4 values: overlapping load of the channel's last 4 floats, masked for the sum
+          local.get $hw i32.const 3 i32.and
+          if
+            local.get $cur local.get $tailOff i32.add v128.load local.set $a0
+            local.get $mx local.get $a0 i32x4.max_u local.set $mx
+            local.get $a0 local.get $mask v128.and local.set $a0
+            local.get $s0 local.get $a0 f64x2.promote_low_f32x4 f64x2.add local.set $s0
+            local.get $s1
+            local.get $a0 local.get $a0 i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 f64x2.promote_low_f32x4
+            f64x2.add local.set $s1
+          end
+
+          ;; s0 = per-lane float64 sums of the channel (2 lanes)
+          local.get $s0 local.get $s1 f64x2.add local.get $s2 local.get $s3 f64x2.add f64x2.add local.set $s0
+          local.get $k i32.eqz
+          if
+            local.get $mx local.set $mxA
+            local.get $s0 local.set $sA
+            i32.const 1 local.set $k
+            local.get $q local.get $delta i32.add local.set $cur
+            br $two
+          end
+        end
+
+      end
+
+      ;; sums as f64x2 [sum_A, sum_B]
+      local.get $sA local.get $s0 i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $sA local.get $s0 i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      f64x2.add local.set $s0
+      ;; maxes: t = [max(A0,A2), max(A1,A3), max(B0,B2), max(B1,B3)]
+      local.get $mxA local.get $mx i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      local.get $mxA local.get $mx i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+      i32x4.max_u local.tee $t
+      local.get $t local.get $t i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
+      i32x4.max_u local.tee $t
+      local.get $hi i32x4.max_u local.set $hi
+      local.get $t
+      ;; [max_A, max_B] as f64x2
+      local.get $t i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11
+      f64x2.promote_low_f32x4
+      ;; r = max / (sum * invHw + eps)
+      local.get $s0 local.get $invHw f64x2.splat f64x2.mul local.get $eps f64x2.splat f64x2.add
+      f64x2.div local.set $r2
+
+      local.get $rout
+      if
+        local.get $rout local.get $r2 f64x2.extract_lane 0 f64.store
+        local.get $last i32.eqz
+        if
+          local.get $rout local.get $r2 f64x2.extract_lane 1 f64.store offset=8
+        end
+        local.get $rout i32.const 16 i32.add local.set $rout
+      else
+        local.get $r2 local.get $r2 f64x2.mul local.set $r2
+        local.get $last
+        if
+          local.get $acc local.get $r2 f64x2.extract_lane 0 f64.add local.set $acc
+        else
+          local.get $accv local.get $r2 f64x2.add local.set $accv
+        end
+      end
+      local.get $q local.get $hwB i32.const 1 i32.shl i32.add local.tee $q
+      local.get $stop i32.lt_s br_if $pair
+    end
+
+    ;; a channel max with bits >= 0x7f800000 (some value negative, -0, inf or NaN): the exact kernel
+    ;; redoes the region (it counts the negatives) and `fell` tells JS
+    local.get $hi v128.const i32x4 0x7f7fffff 0x7f7fffff 0x7f7fffff 0x7f7fffff i32x4.gt_u v128.any_true
+    if
+      i32.const 1 global.set $fell
+      local.get $ptr local.get $nch local.get $hw local.get $invHw local.get $eps local.get $rout0
+      call $nap_chunk
+      return
+    end
+    local.get $acc
+    local.get $accv f64x2.extract_lane 0 f64.add
+    local.get $accv f64x2.extract_lane 1 f64.add
+  )
+
 
   ;; The same for hw < 4 (e.g. 1×1 maps): scalar, one channel at a time.
   (func $nap_small

@@ -5,16 +5,21 @@
  * the float64 additions.
  *
  * WASM code can only read its own linear memory, so a map that lives elsewhere is streamed
- * through a small buffer there: whole samples (or, for big samples, runs of whole channels) of
- * ≤ 64 KB are copied with TypedArray.set (a memcpy: the one read of the map from RAM) and reduced
- * while they are in L2. A map that already lives in the module's memory (see
- * `napWasmStagingBuffer`) is reduced in place, without the copy.
- * The module also counts negative activations (only when a chunk has a value with the sign bit set).
+ * through a buffer there: whole samples (or, for big samples, runs of whole channels) of at most
+ * CHUNK_FLOATS values are copied with TypedArray.set (a memmove: the one read of the map from RAM)
+ * and reduced while they are in L2. Copy and reduction run one after the other (one thread), so
+ * the time on a map from RAM is about copy + reduction of cached data; hence the fast reduction
+ * `nap_fast` (unsigned-integer max, no sign tracking) for maps with no negative, infinite or NaN
+ * value, and the exact `nap_chunk` (which also counts negatives) for the rest: `nap_fast` hands
+ * such a region to `nap_chunk` itself, and after the first such region this file calls
+ * `nap_chunk` directly for the rest of the map.
+ * A map that already lives in the module's memory (see `napWasmStagingBuffer`) is reduced in
+ * place, without the copy.
  * Returns null where WebAssembly SIMD is not available, and for channels larger than the copy
- * buffer (H·W > 16384) of a map outside the module: the caller then uses the JS kernel.
+ * buffer (H·W > CHUNK_FLOATS) of a map outside the module: the caller then uses the JS kernel.
  *
- * Memory layout (bytes): [0, 64) unused · [64, 64 + 64 KB) copy buffer · then 64 KB of float64
- * ratios (p ≠ 2) · from STAGING_OFF = 192 KB: the staging buffer, if one was asked for. The module
+ * Memory layout (bytes): [0, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy buffer · then 64 KB of
+ * float64 ratios (p ≠ 2) · from STAGING_OFF: the staging buffer, if one was asked for. The module
  * never grows its memory except once at load (to STAGING_OFF) and in `napWasmStagingBuffer`.
  */
 import { NAP_WASM_BASE64 } from './nap_wasm.js';
@@ -22,20 +27,24 @@ import { NAP_WASM_BASE64 } from './nap_wasm.js';
 interface NapWasmExports {
   readonly memory: WebAssembly.Memory;
   readonly neg: WebAssembly.Global;
+  readonly fell: WebAssembly.Global;
   nap_chunk(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
+  nap_fast(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
   count_neg(start: number, stop: number): number;
 }
 
-/** Floats copied into WASM memory per call (64 KB: stays in L2 between copy and reduction;
- *  8K–64K floats measured within noise of each other, 2K clearly slower). */
+/** Floats copied into WASM memory per call (CHUNK_KB below; see bench/results/nap.md for the sweep). */
 const CHUNK_FLOATS = 16384;
 /** Byte address of the copy buffer. */
 const IN_OFF = 64;
 /** Byte address of the float64 ratio buffer (p ≠ 2), RATIO_MAX entries. */
 const RATIO_OFF = IN_OFF + CHUNK_FLOATS * 4;
 const RATIO_MAX = 8192;
-/** Byte address of the staging buffer (≥ RATIO_OFF + 8·RATIO_MAX, page aligned). */
-const STAGING_OFF = 196608;
+/** Byte address of the staging buffer (after the ratio buffer, page aligned). */
+const STAGING_OFF = Math.ceil((RATIO_OFF + 8 * RATIO_MAX) / 65536) * 65536;
+
+/** The largest H·W the WASM path takes for a map outside the module's memory (the copy buffer). */
+export const NAP_WASM_MAX_HW = CHUNK_FLOATS;
 
 let cached: NapWasmExports | null | undefined;
 
@@ -104,13 +113,24 @@ export function napKernelWasm(
   const square = p === 2;
   const ratios = new Float64Array(w.memory.buffer, RATIO_OFF, RATIO_MAX);
   w.neg.value = 0;
+  w.fell.value = 0;
+  // nap_fast until a region has a negative, infinite or NaN value, then nap_chunk
+  let kernel = w.nap_fast;
+  let exact = false;
 
   /** Σ_c r_c^p over `nch` channels at byte address `ptr` (nch ≤ RATIO_MAX when p ≠ 2). */
   const reduce = (ptr: number, nch: number): number => {
-    if (square) return w.nap_chunk(ptr, nch, hw, invHw, eps, 0);
-    w.nap_chunk(ptr, nch, hw, invHw, eps, RATIO_OFF);
-    let acc = 0;
-    for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
+    let acc: number;
+    if (square) acc = kernel(ptr, nch, hw, invHw, eps, 0);
+    else {
+      kernel(ptr, nch, hw, invHw, eps, RATIO_OFF);
+      acc = 0;
+      for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
+    }
+    if (!exact && w.fell.value !== 0) {
+      exact = true;
+      kernel = w.nap_chunk;
+    }
     return acc;
   };
 
