@@ -33,8 +33,10 @@ interface NapWasmExports {
   count_neg(start: number, stop: number): number;
 }
 
-/** Floats copied into WASM memory per call (CHUNK_KB below; see bench/results/nap.md for the sweep). */
-const CHUNK_FLOATS = 16384;
+/** Floats copied into WASM memory per call: 256 KB, reduced from L2 (on the bench machine 256 and
+ *  512 KB were within noise of each other and ~10 % faster than 64 KB: fewer restarts of the copy's
+ *  memory stream; 1 MB, the whole L2, was slower). */
+const CHUNK_FLOATS = 65536;
 /** Byte address of the copy buffer. */
 const IN_OFF = 64;
 /** Byte address of the float64 ratio buffer (p ≠ 2), RATIO_MAX entries. */
