@@ -660,6 +660,42 @@
     local.get $acc
   )
 
+  ;; first_non_finite(start, stop) -> i32: byte address of the first float32 in [start, stop) that is
+  ;; NaN or ±inf (exponent bits all ones), or -1 if there is none. 16 floats per iteration: the
+  ;; exponent bits of each value compared with 0x7f800000, the four masks OR-ed; a block with a hit
+  ;; is scanned again value by value. Not part of NAP: the dump reader's finite check
+  ;; (`firstNonFiniteWasm` in nap_simd.ts).
+  (func $first_non_finite (export "first_non_finite") (param $start i32) (param $stop i32) (result i32)
+    (local $p i32) (local $e v128)
+    v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000 local.set $e
+    local.get $start local.set $p
+    block $b16
+      loop $l16
+        local.get $p i32.const 64 i32.add local.get $stop i32.gt_u br_if $b16
+        local.get $p v128.load local.get $e v128.and local.get $e i32x4.eq
+        local.get $p v128.load offset=16 local.get $e v128.and local.get $e i32x4.eq v128.or
+        local.get $p v128.load offset=32 local.get $e v128.and local.get $e i32x4.eq v128.or
+        local.get $p v128.load offset=48 local.get $e v128.and local.get $e i32x4.eq v128.or
+        v128.any_true br_if $b16
+        local.get $p i32.const 64 i32.add local.set $p
+        br $l16
+      end
+    end
+    ;; from p (a block with a hit, or the last < 16 values): one value at a time
+    block $none
+      loop $l1
+        local.get $p local.get $stop i32.ge_u br_if $none
+        local.get $p i32.load i32.const 0x7f800000 i32.and i32.const 0x7f800000 i32.eq
+        if
+          local.get $p return
+        end
+        local.get $p i32.const 4 i32.add local.set $p
+        br $l1
+      end
+    end
+    i32.const -1
+  )
+
   ;; Number of values < 0 among the float32 values in [start, stop).
   (func $count_neg (export "count_neg") (param $start i32) (param $stop i32) (result i32)
     (local $p i32) (local $cnt v128) (local $n i32)

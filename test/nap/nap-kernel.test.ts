@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countNegatives, nap, napKernel, napKernelJs, type NapStats } from '../../src/methods/nap.js';
-import { NAP_WASM_MAX_HW, loadNapWasm, napKernelWasm, napWasmAvailable, napWasmStagingBuffer } from '../../src/kernels/nap_simd.js';
+import { NAP_WASM_MAX_HW, firstNonFiniteWasm, loadNapWasm, napKernelWasm, napWasmAvailable, napWasmStagingBuffer } from '../../src/kernels/nap_simd.js';
 import { NapoodError } from '../../src/errors.js';
 import type { Diagnostics } from '../../src/types.js';
 
@@ -290,4 +290,36 @@ test('a map in the staging buffer is scored in place, equal to the JS kernel; gr
   // the copy path still works after the growth
   const m = randomMap(4, 8, 49, 8);
   assertClose(napKernelWasm(m, 4, 8, 49, 1, 3, new Float64Array(4)) as Float64Array, napKernelJs(m, 4, 8, 49, 1, 3), 1e-14, 'after grow');
+});
+
+test('firstNonFiniteWasm: the first NaN / ±Infinity, in place or through the copy buffer; -0, denormals and ±3.4e38 are finite', () => {
+  const jsFirst = (a: Float32Array, start: number, end: number): number => {
+    for (let i = start; i < end; i++) if (a[i] - a[i] !== 0) return i;
+    return -1;
+  };
+  const u = rng(31);
+  for (const len of [0, 1, 15, 63, 64, 65, 1000, 3 * NAP_WASM_MAX_HW + 37]) {
+    const base = new Float32Array(len);
+    for (let i = 0; i < len; i++) base[i] = [0, -0, 1e-45, -1e-45, 3.4e38, -3.4e38, 1.5, -2][Math.floor(u() * 8)];
+    const cases: [number, number][] = [[-1, 0]];
+    for (const at of [0, 1, 15, 16, 17, 63, Math.floor(len / 2), len - 17, len - 2, len - 1]) {
+      if (at < 0 || at >= len) continue;
+      for (const v of [NaN, Infinity, -Infinity]) cases.push([at, v]);
+    }
+    for (const [at, v] of cases) {
+      const a = base.slice();
+      if (at >= 0) {
+        a[at] = v;
+        if (at + 5 < len) a[at + 5] = NaN; // a later one must not be reported
+      }
+      const staged = napWasmStagingBuffer(len) as Float32Array;
+      staged.set(a);
+      for (const [start, end] of [[0, len], [Math.min(len, 3), len], [0, Math.max(0, len - 3)], [Math.min(len, 17), Math.max(Math.min(len, 17), len - 17)]]) {
+        const want = jsFirst(a, start, end);
+        assert.equal(firstNonFiniteWasm(a, start, end), want, `len=${len} ${v}@${at} [${start}, ${end}) copied`);
+        assert.equal(firstNonFiniteWasm(staged, start, end), want, `len=${len} ${v}@${at} [${start}, ${end}) staged`);
+      }
+    }
+  }
+  assert.equal(firstNonFiniteWasm(Float32Array.of(1, 2, 3)), -1);
 });

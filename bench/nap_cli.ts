@@ -1,0 +1,125 @@
+/**
+ * Whole-process NAP over a feature dump: `napood score --features DUMP --method nap` (a fresh Node
+ * process: start-up, reading featureMap.npy from the page cache into the kernel's staging buffer
+ * batch by batch, scoring, writing the scores) against a fresh Python process that does what a
+ * PyTorch user would: np.load the same .npy (into memory, or memory-mapped), then
+ * (x.amax((2,3)) / (x.mean((2,3)) + ε)).pow(p).mean(1) with torch.set_num_threads(T), np.save the
+ * scores (bench/nap_torch.py --whole); the faster of the two loads is the baseline.
+ * The dump (featureMap [N, 512, 7, 7] float32, about 1 GB by default) is written once to the temp
+ * folder and read once before timing (so both read it from the page cache). Commands alternate,
+ * best of `reps` wall-clock times. Start-up alone is timed too (`napood --version`; python3 with
+ * `import numpy, torch`). Scores must agree to 1e-5 (PyTorch computes in float32). Not a test.
+ *
+ * Run: npx tsc -p tsconfig.json --outDir .build-nap && node .build-nap/bench/nap_cli.js
+ *      [--rows 10240] [--reps 5] [--threads 1]
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openNpyWriter } from '../src/node/io/npy.js';
+
+const C = 512, H = 7, W = 7;
+const ROW = C * H * W;
+const PYTHON = '/usr/bin/python3';
+
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'bench', 'nap_torch.py'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('bench/nap_cli: could not find the repository root above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+/** Post-ReLU-like rows: ~60 % zeros and a heavy tail (as bench/nap_stream.ts). */
+function writeMap(file: string, rows: number): void {
+  const w = openNpyWriter(file, 'float32', [C, H, W]);
+  const chunk = new Float32Array(256 * ROW);
+  let seed = 12345;
+  for (let s = 0; s < rows; s += 256) {
+    const m = Math.min(256, rows - s);
+    for (let j = 0; j < m * ROW; j++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const u = seed / 2 ** 32;
+      chunk[j] = u < 0.6 ? 0 : -Math.log(u) * 2;
+    }
+    w.write(chunk.subarray(0, m * ROW));
+  }
+  w.commit();
+}
+
+function timed(cmd: string, args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const sec = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return sec;
+}
+
+/** Float64 values of a 1-D float64 .npy. */
+function readScores(file: string): Float64Array {
+  const b = fs.readFileSync(file);
+  const headerLen = b.readUInt16LE(8);
+  const off = 10 + headerLen;
+  const header = b.subarray(10, off).toString('latin1');
+  if (!header.includes("'<f8'")) throw new Error(`${file}: expected float64 scores, header ${header}`);
+  return new Float64Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + b.byteLength));
+}
+
+export function main(argv: string[] = process.argv.slice(2)): void {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const rows = Number(arg('--rows') ?? 10240);
+  const reps = Number(arg('--reps') ?? 5);
+  const threads = arg('--threads') ?? '1';
+  const root = repoRoot();
+  const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'bin.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'napood-nap-cli-'));
+  const dump = path.join(dir, 'dump');
+  fs.mkdirSync(dump);
+  const file = path.join(dump, 'featureMap.npy');
+  try {
+    writeMap(file, rows);
+    const bytes = fs.statSync(file).size;
+    fs.readFileSync(file); // into the page cache
+    const outN = path.join(dir, 'napood.npy'), outT = path.join(dir, 'torch.npy');
+    const napArgs = [bin, 'score', '--features', dump, '--method', 'nap', '--out', outN];
+    const torchArgs = (load: string) => [path.join(root, 'bench', 'nap_torch.py'), '--whole', file, '1', '2', threads, outT, load];
+    timed(process.execPath, napArgs); // warm-up (and the OS caches of node and python)
+    timed(PYTHON, torchArgs('read'));
+    const best = { napood: Infinity, torchRead: Infinity, torchMmap: Infinity, nodeStart: Infinity, pyStart: Infinity };
+    for (let r = 0; r < reps; r++) {
+      best.napood = Math.min(best.napood, timed(process.execPath, napArgs));
+      best.torchRead = Math.min(best.torchRead, timed(PYTHON, torchArgs('read')));
+      best.torchMmap = Math.min(best.torchMmap, timed(PYTHON, torchArgs('mmap')));
+      best.nodeStart = Math.min(best.nodeStart, timed(process.execPath, [bin, '--version']));
+      best.pyStart = Math.min(best.pyStart, timed(PYTHON, ['-c', 'import numpy, torch']));
+    }
+    const a = readScores(outN), b = readScores(outT);
+    if (a.length !== rows || b.length !== rows) throw new Error(`expected ${rows} scores, found ${a.length} and ${b.length}`);
+    let maxRel = 0;
+    for (let i = 0; i < rows; i++) maxRel = Math.max(maxRel, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
+    if (!(maxRel <= 1e-5)) throw new Error(`scores differ: max rel ${maxRel}`);
+    const gb = bytes / 1e9;
+    const s = (x: number): string => `${x.toFixed(2)} s`;
+    console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores (shared, noisy; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}), Node ${process.version}; best of ${reps}, alternating.`);
+    console.log('');
+    console.log(`| dump featureMap [${rows}, ${C}, ${H}, ${W}] float32 (${gb.toFixed(2)} GB, page cache) | wall s | GB/s | start-up s | wall − start-up s |`);
+    console.log('|---|---:|---:|---:|---:|');
+    console.log(`| napood score --method nap (fresh process) | ${s(best.napood)} | ${(gb / best.napood).toFixed(2)} | ${s(best.nodeStart)} (napood --version) | ${s(best.napood - best.nodeStart)} |`);
+    console.log(`| python3: np.load + torch amax/mean, ${threads} thread(s) | ${s(best.torchRead)} | ${(gb / best.torchRead).toFixed(2)} | ${s(best.pyStart)} (import numpy, torch) | ${s(best.torchRead - best.pyStart)} |`);
+    console.log(`| python3: np.load(mmap_mode='r') + torch amax/mean, ${threads} thread(s) | ${s(best.torchMmap)} | ${(gb / best.torchMmap).toFixed(2)} | ${s(best.pyStart)} (import numpy, torch) | ${s(best.torchMmap - best.pyStart)} |`);
+    const torch = Math.min(best.torchRead, best.torchMmap);
+    console.log('');
+    console.log(`napood ÷ PyTorch (the faster load; throughput): **${(torch / best.napood).toFixed(2)}×** whole process, ${((torch - best.pyStart) / (best.napood - best.nodeStart)).toFixed(2)}× without start-up; max rel diff of the scores ${maxRel.toExponential(1)}.`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
