@@ -14,7 +14,8 @@ Usage: /usr/bin/python3 bench/nap_torch.py MAP.npy EPS P REPS SEG FLUSH_MB THREA
 
 Whole-process mode (driven by bench/nap_cli.ts): load MAP.npy with np.load (LOAD = read: into
 memory; LOAD = mmap: np.load(mmap_mode='r'), the map read from the page cache as torch reduces it),
-score it once with torch at T threads, save the float64 scores to OUT.npy and exit:
+score it once with torch at T threads, save the float64 scores to OUT.npy, print
+{"imported_at": the wall-clock time (time.time()) when numpy and torch were imported} and exit:
        /usr/bin/python3 bench/nap_torch.py --whole MAP.npy EPS P T OUT.npy LOAD
 """
 import json
@@ -23,6 +24,8 @@ import time
 
 import numpy as np
 import torch
+
+IMPORTED = time.time()
 
 
 FLUSH = None
@@ -58,6 +61,7 @@ def whole(path, eps, p, threads, out, load):
     with torch.no_grad():
         s = (x.amax((2, 3)) / (x.mean((2, 3)) + float(eps))).pow(float(p)).mean(1)
     np.save(out, s.double().numpy())
+    print(json.dumps({'imported_at': IMPORTED}))
 
 
 def main():
