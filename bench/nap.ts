@@ -346,6 +346,16 @@ export function main(argv: string[] = process.argv.slice(2)): void {
       `${f(med(s, BW, CP))}${range(ratios(s, BW, CP))} |`);
   }
   lines.push('');
+  const best = (s: Shape, name: string): number => Math.min(...sec(s, name).filter((x) => Number.isFinite(x)));
+  const bestRatio = (s: Shape, a: string, b: string): string => f(best(s, a) / best(s, b));
+  lines.push(`The same from each contender's best time over all ${runs} runs (the least disturbed pass of each, closer to an idle machine; the medians above are what this shared machine typically gives):`);
+  lines.push('');
+  lines.push('| map | ÷ C bandwidth | ÷ PyTorch T=1 | staged ÷ C bandwidth | staged ÷ PyTorch T=1 | copy alone ÷ C bandwidth | C copy + reduce (128-bit) ÷ C bandwidth |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const s of shapes) {
+    lines.push(`| ${s.label} | ${bestRatio(s, BW, W)} | ${bestRatio(s, T1, W)} | ${bestRatio(s, BW, ST)} | ${bestRatio(s, T1, ST)} | ${bestRatio(s, BW, 'napood copy only')} | ${bestRatio(s, BW, CP)} |`);
+  }
+  lines.push('');
   for (const s of shapes) {
     const verdict = (x: number, goal: number): string => `${f(x, 3)} ${x >= goal ? 'meets' : 'MISSES'} ${goal}`;
     lines.push(`- ${s.label}: ÷ C bandwidth ${verdict(med(s, BW, W), 0.6)}; ÷ PyTorch T=1 ${verdict(med(s, T1, W), 2)}` +
