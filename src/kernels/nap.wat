@@ -27,7 +27,7 @@
 ;;   hw < 4 goes to the scalar $nap_small.
 ;; Negative values: the bitwise OR of every value read is kept; only when its sign bit is set
 ;; (a negative value, −0 or a negative NaN) are the values < 0 of the region counted ($count_neg,
-;; so −0 and NaN are not counted) and added to the global `neg` (JS resets it).
+;; so −0 and NaN are not counted) and added to the i32 `neg` at byte 0 (JS resets it).
 ;;
 ;; nap_fast(ptr, nch, hw, invHw, eps, rout) -> f64: the same contract, faster on post-ReLU maps
 ;;   (every value finite and >= +0); it hands any other region to nap_chunk (see below). JS calls
@@ -35,8 +35,7 @@
 ;; first_non_finite(start, stop) -> i32: the dump reader's finite check (not NAP).
 (module
   (memory (export "memory") 2)
-  (global $neg (export "neg") (mut i32) (i32.const 0))
-  (global $fell (export "fell") (mut i32) (i32.const 0))
+  ;; bytes [0, 4): the i32 count of negatives (`neg`), [4, 8): the `fell` flag; JS resets both
 
   (func $nap_chunk (export "nap_chunk")
     (param $ptr i32) (param $nch i32) (param $hw i32) (param $invHw f64) (param $eps f64) (param $rout i32)
@@ -316,9 +315,10 @@
     ;; negatives: only counted when some value had its sign bit set (negative, -0 or a negative NaN)
     local.get $sg v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000 v128.and v128.any_true
     if
-      global.get $neg
+      i32.const 0
+      i32.const 0 i32.load
       local.get $ptr local.get $stop call $count_neg
-      i32.add global.set $neg
+      i32.add i32.store
     end
     local.get $acc
     local.get $accv f64x2.extract_lane 0 f64.add
@@ -332,7 +332,7 @@
   ;; +0 ... +inf the order of the bits is the order of the values), which also replaces the sign
   ;; tracking: a channel max with bits >= 0x7f800000 means that some value of the region was negative
   ;; (sign bit set, -0 included), inf or NaN; nap_chunk then redoes the region (and counts its
-  ;; negatives) and the global `fell` is set to 1 (JS reads it and calls nap_chunk for the rest of
+  ;; negatives) and the i32 `fell` at byte 4 is set to 1 (JS reads it and calls nap_chunk for the rest of
   ;; the map).
   ;; Why: the copy of a map into WASM memory and the reduction run one after the other, so the
   ;; reduction's speed on cached data counts in full (bench/results/nap.md).
@@ -622,7 +622,7 @@
     ;; redoes the region (it counts the negatives) and `fell` tells JS
     local.get $hi v128.const i32x4 0x7f7fffff 0x7f7fffff 0x7f7fffff 0x7f7fffff i32x4.gt_u v128.any_true
     if
-      i32.const 1 global.set $fell
+      i32.const 4 i32.const 1 i32.store
       local.get $ptr local.get $nch local.get $hw local.get $invHw local.get $eps local.get $rout0
       call $nap_chunk
       return
@@ -772,7 +772,7 @@
     end
     local.get $hi v128.const i32x4 0x7f7fffff 0x7f7fffff 0x7f7fffff 0x7f7fffff i32x4.gt_u v128.any_true
     if
-      i32.const 1 global.set $fell
+      i32.const 4 i32.const 1 i32.store
       local.get $ptr local.get $nch local.get $hw local.get $invHw local.get $eps local.get $rout0
       call $nap_chunk
       return
@@ -829,9 +829,10 @@
     end
     local.get $lo f32.const 0 f32.lt
     if
-      global.get $neg
+      i32.const 0
+      i32.const 0 i32.load
       local.get $ptr local.get $stop call $count_neg
-      i32.add global.set $neg
+      i32.add i32.store
     end
     local.get $acc
   )

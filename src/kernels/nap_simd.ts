@@ -18,7 +18,8 @@
  * Returns null where WebAssembly SIMD is not available, and for channels larger than the copy
  * buffer (H·W > CHUNK_FLOATS) of a map outside the module: the caller then uses the JS kernel.
  *
- * Memory layout (bytes): [0, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy buffer · then 64 KB of
+ * Memory layout (bytes): [0, 4) the i32 count of negatives the kernel found, [4, 8) its `fell`
+ * flag (nap_fast handed a region to nap_chunk), [8, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy buffer · then 64 KB of
  * float64 ratios (p ≠ 2) · from STAGING_OFF: the staging buffer, if one was asked for. The module
  * never grows its memory except once at load (to STAGING_OFF) and in `napWasmStagingBuffer`.
  */
@@ -26,8 +27,6 @@ import { NAP_WASM_BASE64 } from './nap_wasm.js';
 
 interface NapWasmExports {
   readonly memory: WebAssembly.Memory;
-  readonly neg: WebAssembly.Global;
-  readonly fell: WebAssembly.Global;
   nap_chunk(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
   nap_fast(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
   count_neg(start: number, stop: number): number;
@@ -50,6 +49,29 @@ const STAGING_OFF = Math.ceil((RATIO_OFF + 8 * RATIO_MAX) / 65536) * 65536;
 export const NAP_WASM_MAX_HW = CHUNK_FLOATS;
 
 let cached: NapWasmExports | null | undefined;
+
+/** Views of the module's memory, made again after the memory grew (a growth detaches them). */
+interface Views {
+  buffer: ArrayBuffer;
+  /** [negatives, fell] */
+  flags: Int32Array;
+  heap: Float32Array;
+  ratios: Float64Array;
+}
+let views: Views | undefined;
+
+function viewsOf(w: NapWasmExports): Views {
+  const buffer = w.memory.buffer;
+  if (views?.buffer !== buffer) {
+    views = {
+      buffer,
+      flags: new Int32Array(buffer, 0, 2),
+      heap: new Float32Array(buffer, IN_OFF, CHUNK_FLOATS),
+      ratios: new Float64Array(buffer, RATIO_OFF, RATIO_MAX),
+    };
+  }
+  return views;
+}
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -109,14 +131,14 @@ export function napKernelWasm(
 ): Float64Array | null {
   const w = loadNapWasm();
   if (!w) return null;
-  const inPlace = map.buffer === w.memory.buffer && map.byteOffset >= STAGING_OFF;
+  const { buffer, flags, heap, ratios } = viewsOf(w);
+  const inPlace = map.buffer === buffer && map.byteOffset >= STAGING_OFF;
   if (!inPlace && hw > CHUNK_FLOATS) return null;
   const sampleLen = c * hw;
   const invHw = 1 / hw;
   const square = p === 2;
-  const ratios = new Float64Array(w.memory.buffer, RATIO_OFF, RATIO_MAX);
-  w.neg.value = 0;
-  w.fell.value = 0;
+  flags[0] = 0;
+  flags[1] = 0;
   // nap_fast until a region has a negative, infinite or NaN value, then nap_chunk
   let kernel = w.nap_fast;
   let exact = false;
@@ -130,7 +152,7 @@ export function napKernelWasm(
       acc = 0;
       for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
     }
-    if (!exact && w.fell.value !== 0) {
+    if (!exact && flags[1] !== 0) {
       exact = true;
       kernel = w.nap_chunk;
     }
@@ -147,7 +169,6 @@ export function napKernelWasm(
       out[i] = acc / c;
     }
   } else {
-    const heap = new Float32Array(w.memory.buffer, IN_OFF, CHUNK_FLOATS);
     if (sampleLen <= CHUNK_FLOATS) {
       // whole samples per copy
       const samplesPerCopy = Math.floor(CHUNK_FLOATS / sampleLen);
@@ -173,7 +194,7 @@ export function napKernelWasm(
       }
     }
   }
-  if (stats) stats.negatives = w.neg.value as number;
+  if (stats) stats.negatives = flags[0];
   return out;
 }
 
@@ -194,12 +215,12 @@ export function firstNonFiniteWasm(a: Float32Array, start = 0, end = a.length): 
     }
     return -1;
   }
-  if (a.buffer === w.memory.buffer && a.byteOffset >= STAGING_OFF) {
+  const { buffer, heap } = viewsOf(w);
+  if (a.buffer === buffer && a.byteOffset >= STAGING_OFF) {
     const base = a.byteOffset;
     const at = w.first_non_finite(base + start * 4, base + end * 4);
     return at < 0 ? -1 : (at - base) / 4;
   }
-  const heap = new Float32Array(w.memory.buffer, IN_OFF, CHUNK_FLOATS);
   for (let i = start; i < end; i += CHUNK_FLOATS) {
     const m = Math.min(CHUNK_FLOATS, end - i);
     heap.set(a.subarray(i, i + m));

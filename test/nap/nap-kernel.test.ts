@@ -72,10 +72,15 @@ test('golden values (numpy float64): napKernel, napKernelJs and the WASM path', 
       const what = `${gc.name} eps=${s.eps} p=${s.p}`;
       assertClose(napKernelJs(map, n, c, h * w, s.eps, s.p), s.values, 1e-14, `js ${what}`);
       assertClose(napKernel(map, n, c, h * w, s.eps, s.p), s.values, 1e-14, `napKernel ${what}`);
+      // the WASM path directly (napKernel takes the JS kernel for maps under 128 values)
+      assertClose(napKernelWasm(map, n, c, h * w, s.eps, s.p, new Float64Array(n)) as Float64Array, s.values, 1e-14, `wasm ${what}`);
     }
     const stats: NapStats = { negatives: -1 };
     napKernel(map, n, c, h * w, 1, 2, undefined, stats);
     assert.equal(stats.negatives, gc.negatives, `${gc.name}: negatives`);
+    const sw: NapStats = { negatives: -1 };
+    napKernelWasm(map, n, c, h * w, 1, 2, new Float64Array(n), sw);
+    assert.equal(sw.negatives, gc.negatives, `${gc.name}: negatives (wasm)`);
   }
 });
 
@@ -119,6 +124,17 @@ test('the WASM SIMD path is available in Node 20 and equals the JS kernel on ran
   }
 });
 
+test('napKernel: maps under 128 values take the JS kernel, larger ones the WASM path; both agree', () => {
+  for (const [n, c, hw] of [[1, 31, 4], [1, 32, 4], [2, 8, 8], [1, 1, 127], [1, 1, 128], [3, 7, 9]] as [number, number, number][]) {
+    const map = randomMap(n, c, hw, n * 1000 + c * 10 + hw, true);
+    const sj: NapStats = { negatives: -1 };
+    const sk: NapStats = { negatives: -1 };
+    const ref = napKernelJs(map, n, c, hw, 1, 2, new Float64Array(n), sj);
+    assertClose(napKernel(map, n, c, hw, 1, 2, new Float64Array(n), sk), ref, 1e-14, `n=${n} c=${c} hw=${hw}`);
+    assert.equal(sk.negatives, sj.negatives);
+  }
+});
+
 test('all-zero map scores 0; empty batch gives an empty result', () => {
   const zeros = new Float32Array(3 * 5 * 49);
   assert.deepEqual([...napKernel(zeros, 3, 5, 49, 1, 2)], [0, 0, 0]);
@@ -131,7 +147,7 @@ test('a NaN in a channel makes that sample NaN on both paths, other samples are 
     const map = randomMap(2, 6, hw, 99);
     map[6 * hw + 2 * hw + 1] = NaN; // sample 1, channel 2
     const a = napKernelJs(map, 2, 6, hw, 1, 2);
-    const b = napKernel(map, 2, 6, hw, 1, 2);
+    const b = napKernelWasm(map, 2, 6, hw, 1, 2, new Float64Array(2)) as Float64Array;
     assert.ok(Number.isFinite(a[0]) && Number.isNaN(a[1]), `js hw=${hw}: ${a}`);
     assert.ok(Number.isFinite(b[0]) && Number.isNaN(b[1]), `wasm hw=${hw}: ${b}`);
     assert.ok(Math.abs(a[0] - b[0]) <= 1e-14 * a[0]);
@@ -144,11 +160,13 @@ test('countNegatives counts values < 0 only (not -0, not NaN)', () => {
   const sj: NapStats = { negatives: -1 };
   const sw: NapStats = { negatives: -1 };
   napKernelJs(map, 1, 2, 4, 1, 2, undefined, sj);
-  napKernel(map, 1, 2, 4, 1, 2, undefined, sw);
+  napKernelWasm(map, 1, 2, 4, 1, 2, new Float64Array(1), sw);
   assert.equal(sj.negatives, 3);
   assert.equal(sw.negatives, 3);
   // -0 alone is not a negative
   const negZero = Float32Array.from([-0, -0, -0, -0, 1, 2, 3, 4]);
+  napKernelWasm(negZero, 1, 2, 4, 1, 2, new Float64Array(1), sw);
+  assert.equal(sw.negatives, 0);
   napKernel(negZero, 1, 2, 4, 1, 2, undefined, sw);
   assert.equal(sw.negatives, 0);
 });
@@ -194,12 +212,11 @@ test('module: nap_fast equals nap_chunk on post-ReLU maps (bit for bit outside 4
     const ptr = staged.byteOffset;
     const rout = ptr + floats * 4;
     const ratios = () => [...new Float64Array(staged.buffer, rout, c)];
+    const flags = new Int32Array(w.memory.buffer, 0, 2); // [negatives, fell]
     const run = (fn: 'nap_chunk' | 'nap_fast') => {
-      w.neg.value = 0;
-      w.fell.value = 0;
+      flags.fill(0);
       const score = w[fn](ptr, c, hw, 1 / hw, 1, 0);
-      const neg = w.neg.value as number;
-      const fell = w.fell.value as number;
+      const [neg, fell] = flags;
       w[fn](ptr, c, hw, 1 / hw, 1, rout);
       return { score, ratios: ratios(), neg, fell };
     };
