@@ -19,9 +19,10 @@
  * buffer (H·W > CHUNK_FLOATS) of a map outside the module: the caller then uses the JS kernel.
  *
  * Memory layout (bytes): [0, 4) the i32 count of negatives the kernel found, [4, 8) its `fell`
- * flag (nap_fast handed a region to nap_chunk), [8, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy buffer · then 64 KB of
- * float64 ratios (p ≠ 2) · from STAGING_OFF: the staging buffer, if one was asked for. The module
- * never grows its memory except once at load (to STAGING_OFF) and in `napWasmStagingBuffer`.
+ * flag (nap_fast handed a region to nap_chunk), [8, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy
+ * buffer · then 64 KB of float64 ratios (p ≠ 2) · from STAGING_OFF: the staging buffer, if one was
+ * asked for. The module never grows its memory except once at load (to STAGING_OFF) and in
+ * `napWasmStagingBuffer`.
  */
 import { NAP_WASM_BASE64 } from './nap_wasm.js';
 
@@ -34,8 +35,8 @@ interface NapWasmExports {
 }
 
 /** Floats copied into WASM memory per call: 256 KB, reduced from L2 (on the bench machine 256 and
- *  512 KB were within noise of each other and ~10 % faster than 64 KB: fewer restarts of the copy's
- *  memory stream; 1 MB, the whole L2, was slower). */
+ *  512 KB were within 2 % of each other and 0–5 % faster than 64 KB: fewer restarts of the copy's
+ *  memory stream; 1 MB, the whole L2, was slower on the 4×4 maps). */
 const CHUNK_FLOATS = 65536;
 /** Byte address of the copy buffer. */
 const IN_OFF = 64;
