@@ -330,10 +330,10 @@
   ;; $nap_pairs otherwise.
   ;; Both compare the float32 bit patterns as unsigned integers for the max (i32x4.max_u: for
   ;; +0 ... +inf the order of the bits is the order of the values), which also replaces the sign
-  ;; tracking: a channel max with bits >= 0x7f800000 means that some value of the region was negative
-  ;; (sign bit set, -0 included), inf or NaN; nap_chunk then redoes the region (and counts its
-  ;; negatives) and the i32 `fell` at byte 4 is set to 1 (JS reads it and calls nap_chunk for the rest of
-  ;; the map).
+  ;; tracking: a channel max with bits >= 0x7f800000 means that some value of the region was
+  ;; negative (sign bit set, -0 included), inf or NaN; nap_chunk then redoes the region (and counts
+  ;; its negatives) and the i32 `fell` at byte 4 is set to 1 (JS reads it and calls nap_chunk for
+  ;; the rest of the map).
   ;; Why: the copy of a map into WASM memory and the reduction run one after the other, so the
   ;; reduction's speed on cached data counts in full (bench/results/nap.md).
   (func $nap_fast (export "nap_fast")
@@ -631,7 +631,6 @@
     local.get $accv f64x2.extract_lane 0 f64.add
     local.get $accv f64x2.extract_lane 1 f64.add
   )
-
 
   ;; $nap_quads: nap_fast for short channels (4 <= hw <= 16), four channels at a time (A, B, C, D,
   ;; 8 floats of each per iteration), so that the end-of-channel work (horizontal max and sum,
