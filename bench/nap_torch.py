@@ -11,6 +11,12 @@ each after reading FLUSH_MB of other memory (so the segment comes from RAM, not 
 Prints one JSON object: {"torch": {"T": seconds, ...}, "numpy": seconds, "versions": {...}} and
 writes the scores (float64, N) to OUT_PREFIX.torch.f64 and OUT_PREFIX.numpy.f64.
 Usage: /usr/bin/python3 bench/nap_torch.py MAP.npy EPS P REPS SEG FLUSH_MB THREADS(comma list) OUT_PREFIX
+
+Whole-process mode (driven by bench/nap_cli.ts): load MAP.npy with np.load (LOAD = read: into
+memory; LOAD = mmap: np.load(mmap_mode='r'), the map read from the page cache as torch reduces it),
+score it once with torch at T threads, save the float64 scores to OUT.npy, print
+{"imported_at": the wall-clock time (time.time()) when numpy and torch were imported} and exit:
+       /usr/bin/python3 bench/nap_torch.py --whole MAP.npy EPS P T OUT.npy LOAD
 """
 import json
 import sys
@@ -18,6 +24,8 @@ import time
 
 import numpy as np
 import torch
+
+IMPORTED = time.time()
 
 
 FLUSH = None
@@ -42,8 +50,25 @@ def timed(fn, x, reps, seg):
     return sum(best), parts
 
 
+def whole(path, eps, p, threads, out, load):
+    torch.set_num_threads(int(threads))
+    if load == 'mmap':
+        import warnings
+        warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
+        x = torch.from_numpy(np.load(path, mmap_mode='r'))
+    else:
+        x = torch.from_numpy(np.load(path))
+    with torch.no_grad():
+        s = (x.amax((2, 3)) / (x.mean((2, 3)) + float(eps))).pow(float(p)).mean(1)
+    np.save(out, s.double().numpy())
+    print(json.dumps({'imported_at': IMPORTED}))
+
+
 def main():
     global FLUSH
+    if len(sys.argv) == 8 and sys.argv[1] == '--whole':
+        whole(*sys.argv[2:])
+        return
     if len(sys.argv) != 9:
         sys.exit('usage: nap_torch.py MAP.npy EPS P REPS SEG FLUSH_MB THREADS OUT_PREFIX')
     path, eps, p, reps, seg, flush_mb, threads, prefix = sys.argv[1:]

@@ -64,7 +64,14 @@ simd('f64x2.extract_lane', 0x21, 'lane');
   ['f32x4.add', 0xe4], ['f32x4.sub', 0xe5], ['f32x4.mul', 0xe6], ['f32x4.div', 0xe7],
   ['f32x4.min', 0xe8], ['f32x4.max', 0xe9], ['f32x4.pmin', 0xea], ['f32x4.pmax', 0xeb],
   ['f64x2.add', 0xf0], ['f64x2.sub', 0xf1], ['f64x2.mul', 0xf2], ['f64x2.div', 0xf3],
+  ['v128.andnot', 0x4f], ['v128.xor', 0x51], ['i32x4.lt_u', 0x3a], ['i32x4.gt_u', 0x3c], ['i32x4.ge_u', 0x40],
+  ['i32x4.all_true', 0xa3], ['i32x4.bitmask', 0xa4],
+  ['i32x4.shl', 0xab], ['i32x4.shr_s', 0xac], ['i32x4.shr_u', 0xad],
+  ['i32x4.min_u', 0xb7], ['i32x4.max_s', 0xb8], ['i32x4.max_u', 0xb9],
+  ['i64x2.extend_low_i32x4_u', 0xc9], ['i64x2.extend_high_i32x4_u', 0xca],
+  ['i64x2.shl', 0xcb], ['i64x2.shr_u', 0xcd], ['i64x2.add', 0xce],
 ].forEach(([name, code]) => simd(name, code));
+simd('v128.load32x2_u', 0x06, 'mem', 3);
 
 function uleb(value) {
   let v = BigInt(value);

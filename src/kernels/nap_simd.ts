@@ -5,39 +5,74 @@
  * the float64 additions.
  *
  * WASM code can only read its own linear memory, so a map that lives elsewhere is streamed
- * through a small buffer there: whole samples (or, for big samples, runs of whole channels) of
- * ≤ 64 KB are copied with TypedArray.set (a memcpy: the one read of the map from RAM) and reduced
- * while they are in L2. A map that already lives in the module's memory (see
- * `napWasmStagingBuffer`) is reduced in place, without the copy.
- * The module also counts negative activations (only when a chunk has a value with the sign bit set).
+ * through a buffer there: whole samples (or, for big samples, runs of whole channels) of at most
+ * CHUNK_FLOATS values are copied with TypedArray.set (a memmove: the one read of the map from RAM)
+ * and reduced while they are in L2. Copy and reduction run one after the other (one thread), so
+ * the time on a map from RAM is about copy + reduction of cached data; hence the fast reduction
+ * `nap_fast` (unsigned-integer max, no sign tracking) for maps with no negative, infinite or NaN
+ * value, and the exact `nap_chunk` (which also counts negatives) for the rest: `nap_fast` hands
+ * such a region to `nap_chunk` itself, and after the first such region this file calls
+ * `nap_chunk` directly for the rest of the map.
+ * A map that already lives in the module's memory (see `napWasmStagingBuffer`) is reduced in
+ * place, without the copy.
  * Returns null where WebAssembly SIMD is not available, and for channels larger than the copy
- * buffer (H·W > 16384) of a map outside the module: the caller then uses the JS kernel.
+ * buffer (H·W > CHUNK_FLOATS) of a map outside the module: the caller then uses the JS kernel.
  *
- * Memory layout (bytes): [0, 64) unused · [64, 64 + 64 KB) copy buffer · then 64 KB of float64
- * ratios (p ≠ 2) · from STAGING_OFF = 192 KB: the staging buffer, if one was asked for. The module
- * never grows its memory except once at load (to STAGING_OFF) and in `napWasmStagingBuffer`.
+ * Memory layout (bytes): [0, 4) the i32 count of negatives the kernel found, [4, 8) its `fell`
+ * flag (nap_fast handed a region to nap_chunk), [8, 64) unused · [64, 64 + 4·CHUNK_FLOATS) copy
+ * buffer · then 64 KB of float64 ratios (p ≠ 2) · from STAGING_OFF: the staging buffer, if one was
+ * asked for. The module never grows its memory except once at load (to STAGING_OFF) and in
+ * `napWasmStagingBuffer`.
  */
 import { NAP_WASM_BASE64 } from './nap_wasm.js';
 
 interface NapWasmExports {
   readonly memory: WebAssembly.Memory;
-  readonly neg: WebAssembly.Global;
   nap_chunk(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
+  nap_fast(ptr: number, nch: number, hw: number, invHw: number, eps: number, rout: number): number;
   count_neg(start: number, stop: number): number;
+  first_non_finite(start: number, stop: number): number;
 }
 
-/** Floats copied into WASM memory per call (64 KB: stays in L2 between copy and reduction;
- *  8K–64K floats measured within noise of each other, 2K clearly slower). */
-const CHUNK_FLOATS = 16384;
+/** Floats copied into WASM memory per call: 256 KB, reduced from L2 (on the bench machine 256 and
+ *  512 KB were within 2 % of each other and 0–5 % faster than 64 KB: fewer restarts of the copy's
+ *  memory stream; 1 MB, the whole L2, was slower on the 4×4 maps). */
+const CHUNK_FLOATS = 65536;
 /** Byte address of the copy buffer. */
 const IN_OFF = 64;
 /** Byte address of the float64 ratio buffer (p ≠ 2), RATIO_MAX entries. */
 const RATIO_OFF = IN_OFF + CHUNK_FLOATS * 4;
 const RATIO_MAX = 8192;
-/** Byte address of the staging buffer (≥ RATIO_OFF + 8·RATIO_MAX, page aligned). */
-const STAGING_OFF = 196608;
+/** Byte address of the staging buffer (after the ratio buffer, page aligned). */
+const STAGING_OFF = Math.ceil((RATIO_OFF + 8 * RATIO_MAX) / 65536) * 65536;
+
+/** The largest H·W the WASM path takes for a map outside the module's memory (the copy buffer). */
+export const NAP_WASM_MAX_HW = CHUNK_FLOATS;
 
 let cached: NapWasmExports | null | undefined;
+
+/** Views of the module's memory, made again after the memory grew (a growth detaches them). */
+interface Views {
+  buffer: ArrayBuffer;
+  /** [negatives, fell] */
+  flags: Int32Array;
+  heap: Float32Array;
+  ratios: Float64Array;
+}
+let views: Views | undefined;
+
+function viewsOf(w: NapWasmExports): Views {
+  const buffer = w.memory.buffer;
+  if (views?.buffer !== buffer) {
+    views = {
+      buffer,
+      flags: new Int32Array(buffer, 0, 2),
+      heap: new Float32Array(buffer, IN_OFF, CHUNK_FLOATS),
+      ratios: new Float64Array(buffer, RATIO_OFF, RATIO_MAX),
+    };
+  }
+  return views;
+}
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -97,20 +132,31 @@ export function napKernelWasm(
 ): Float64Array | null {
   const w = loadNapWasm();
   if (!w) return null;
-  const inPlace = map.buffer === w.memory.buffer && map.byteOffset >= STAGING_OFF;
+  const { buffer, flags, heap, ratios } = viewsOf(w);
+  const inPlace = map.buffer === buffer && map.byteOffset >= STAGING_OFF;
   if (!inPlace && hw > CHUNK_FLOATS) return null;
   const sampleLen = c * hw;
   const invHw = 1 / hw;
   const square = p === 2;
-  const ratios = new Float64Array(w.memory.buffer, RATIO_OFF, RATIO_MAX);
-  w.neg.value = 0;
+  flags[0] = 0;
+  flags[1] = 0;
+  // nap_fast until a region has a negative, infinite or NaN value, then nap_chunk
+  let kernel = w.nap_fast;
+  let exact = false;
 
   /** Σ_c r_c^p over `nch` channels at byte address `ptr` (nch ≤ RATIO_MAX when p ≠ 2). */
   const reduce = (ptr: number, nch: number): number => {
-    if (square) return w.nap_chunk(ptr, nch, hw, invHw, eps, 0);
-    w.nap_chunk(ptr, nch, hw, invHw, eps, RATIO_OFF);
-    let acc = 0;
-    for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
+    let acc: number;
+    if (square) acc = kernel(ptr, nch, hw, invHw, eps, 0);
+    else {
+      kernel(ptr, nch, hw, invHw, eps, RATIO_OFF);
+      acc = 0;
+      for (let ch = 0; ch < nch; ch++) acc += Math.pow(ratios[ch], p);
+    }
+    if (!exact && flags[1] !== 0) {
+      exact = true;
+      kernel = w.nap_chunk;
+    }
     return acc;
   };
 
@@ -124,7 +170,6 @@ export function napKernelWasm(
       out[i] = acc / c;
     }
   } else {
-    const heap = new Float32Array(w.memory.buffer, IN_OFF, CHUNK_FLOATS);
     if (sampleLen <= CHUNK_FLOATS) {
       // whole samples per copy
       const samplesPerCopy = Math.floor(CHUNK_FLOATS / sampleLen);
@@ -150,6 +195,38 @@ export function napKernelWasm(
       }
     }
   }
-  if (stats) stats.negatives = w.neg.value as number;
+  if (stats) stats.negatives = flags[0];
   return out;
+}
+
+/**
+ * Index of the first NaN or ±Infinity among a[start … end − 1] (0 ≤ start ≤ end ≤ a.length), or
+ * −1 if there is none; null where WebAssembly SIMD is not available (the caller then scans in JS).
+ * The same check as `x - x !== 0` per value, 16 values per SIMD step: an array in the module's
+ * memory (see `napWasmStagingBuffer`) is scanned in place, any other one is copied chunk by chunk
+ * into the copy buffer as `napKernelWasm` does (still several times faster than a JS loop).
+ */
+export function firstNonFiniteWasm(a: Float32Array, start = 0, end = a.length): number | null {
+  const w = loadNapWasm();
+  if (!w) return null;
+  if (end - start < 64) {
+    for (let i = start; i < end; i++) {
+      const x = a[i];
+      if (x - x !== 0) return i;
+    }
+    return -1;
+  }
+  const { buffer, heap } = viewsOf(w);
+  if (a.buffer === buffer && a.byteOffset >= STAGING_OFF) {
+    const base = a.byteOffset;
+    const at = w.first_non_finite(base + start * 4, base + end * 4);
+    return at < 0 ? -1 : (at - base) / 4;
+  }
+  for (let i = start; i < end; i += CHUNK_FLOATS) {
+    const m = Math.min(CHUNK_FLOATS, end - i);
+    heap.set(a.subarray(i, i + m));
+    const at = w.first_non_finite(IN_OFF, IN_OFF + m * 4);
+    if (at >= 0) return i + (at - IN_OFF) / 4;
+  }
+  return -1;
 }

@@ -11,7 +11,8 @@
  * The kernel reads every element of the map exactly once: one pass per channel computes the max
  * and the sum together (sum accumulated in float64), and, when asked, notices negative values in
  * the same pass. `napKernel` runs the WebAssembly SIMD kernel (src/kernels/nap.wat) where the
- * runtime has WASM SIMD and the plain-JS kernel `napKernelJs` (the reference) otherwise.
+ * runtime has WASM SIMD and the plain-JS kernel `napKernelJs` (the reference) otherwise, and for
+ * maps of fewer than 128 values (where the JS kernel is faster).
  * Throughput against PyTorch, numpy and C: bench/nap.ts, bench/results/nap.md.
  */
 import { NapoodError } from '../errors.js';
@@ -57,6 +58,8 @@ export function napKernel(
   stats?: NapStats,
 ): Float64Array {
   checkShape(map, n, c, hw);
+  // below ~128 values the JS kernel is faster than the WASM path's fixed cost (~0.1 µs a call)
+  if (n * c * hw < 128) return napKernelJs(map, n, c, hw, eps, p, out, stats);
   return napKernelWasm(map, n, c, hw, eps, p, out, stats) ?? napKernelJs(map, n, c, hw, eps, p, out, stats);
 }
 
