@@ -246,3 +246,18 @@ test('a fit set on another scale than the ID set (e.g. made without the normalis
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dump --layers refuses names the dump reserves (__metadata__, featureMap, …) before running the model', () => {
+  const dir = tmp();
+  try {
+    const fx = join(fixturesDir, 'onnx', 'resnet18_op13');
+    for (const name of ['__metadata__', 'featureMap', 'head.weight']) {
+      const r = napood('dump', '--model', join(fx, 'model.onnx'), '--input', join(fx, 'input.npy'), '--layers', name, '--out', join(dir, 'd.safetensors'));
+      assert.equal(r.code, 2, name);
+      assert.match(r.stderr, /--layers: expected names of model tensors other than the dump's own .*not starting with "__"/);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
