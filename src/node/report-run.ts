@@ -14,6 +14,12 @@ import { figureData } from '../app/report/figdata.js';
 import { modelFigures } from '../app/report/figures.js';
 import { reportHtml, type RenderedFigure } from '../app/report/html.js';
 import { modelTableFiles } from '../app/report/tables.js';
+import { tuneCandidates, tunedWTable } from '../app/report/tuned.js';
+import { pseudoOodInfo, pseudoOodSource, type PseudoOodOptions } from '../app/pseudo-ood.js';
+import { tuneMethods } from '../app/tune.js';
+import type { CorruptionName } from '../images/corrupt/index.js';
+import { openImageSources } from './detector.js';
+import { nodeImageDecoder } from './images/loader.js';
 import { parsePreprocess, parsePreprocessText, preprocessForModel, PRESETS, type Preprocess } from '../images/preprocess.js';
 import { parseModel } from '../onnx/adapter.js';
 import { analyseGraph } from '../onnx/graph.js';
@@ -50,7 +56,7 @@ function readText(p: string, field: string, what: string): string {
 export function configInputs(cfg: ReportConfig, dir: string): string[] {
   const r = (p: string) => path.resolve(dir, p.replace(/^@/, ''));
   return cfg.models.flatMap((m) => [m.path, ...(typeof m.classes === 'string' ? [m.classes] : []), ...(typeof m.preprocess === 'string' && m.preprocess.endsWith('.json') ? [m.preprocess] : []),
-    ...[m.sets.train, m.sets.id, ...m.sets.ood].flatMap((s) => (s ? [s.path, ...(s.labels ? [s.labels] : [])] : []))].map(r));
+    ...[m.sets.train, m.sets.id, ...m.sets.ood, m.tune?.val].flatMap((s) => (s ? [s.path, ...(s.labels ? [s.labels] : [])] : []))].map(r));
 }
 
 function preprocessOf(m: ModelConfig, field: string, dir: string, model: OnnxClassifier): Preprocess {
@@ -75,6 +81,40 @@ export function chooseLayers(candidates: readonly string[], featureMap: string, 
   const all = [...candidates.filter((c) => c !== featureMap), featureMap];
   if (all.length <= 4) return all.slice(0, -1);
   return [...new Set([0, 1, 2].map((k) => all[Math.round((k * (all.length - 1)) / 3)]))];
+}
+
+/**
+ * Config `tune`: napood tune's w search (app/tune.ts) for each NAP-X on ID-val vs pseudo-OOD
+ * (corrupted ID-val), the OOD test sets passed only as the oracle (research-only columns).
+ */
+async function tuneModel(m: ModelConfig, field: string, at: (p: string) => string, sets: RunSets, model: OnnxClassifier, input: ModelInput, scores: Awaited<ReturnType<typeof computeModel>>, batch: number, opts: ReportOptions) {
+  const t = m.tune!;
+  const candidates = tuneCandidates(scores.plan.napx).map((c) => c.spec);
+  if (candidates.length === 0) {
+    opts.events?.note?.(`${field}.tune: no NAP-X among the methods: nothing to tune`);
+    return undefined;
+  }
+  const valPath = at(t.val.path);
+  // Role 'ood': ID-val needs no labels (the search never reads them).
+  const val = await sets.open(valPath, `${field}.tune.val`, 'ood');
+  const images = await openImageSources([valPath], `${field}.tune.val`);
+  try {
+    const pseudo: PseudoOodOptions = {
+      ...(t.corruptions ? { corruptions: t.corruptions as CorruptionName[] } : {}), ...(t.severities ? { severities: t.severities } : {}),
+      ...(t.assignment ? { assignment: t.assignment } : {}), seed: t.seed ?? 0,
+    };
+    const pseudoOod = pseudoOodSource(model, images.sources, sets.preprocess!, {
+      ...pseudo, decoder: nodeImageDecoder(), batchSize: batch, events: opts.events, label: `${m.name}: pseudo-OOD (corrupted ${t.val.path})`,
+    });
+    const oracle = input.oods.map((o) => ({ name: o.name, path: o.path, source: o.source }));
+    const progress = opts.events?.progress;
+    const r = await tuneMethods(candidates, {
+      val, pseudoOod, train: input.train, head: input.head, oracle, valPath: t.val.path, pseudoOodInfo: pseudoOodInfo(images.sources.length, pseudo), model: m.path,
+    }, { criterion: t.criterion ?? 'auroc', events: progress ? { progress: (d, n, what) => progress(d, n, `${m.name}: tune ${what}`) } : undefined });
+    return r.report;
+  } finally {
+    images.close();
+  }
 }
 
 async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: string, opts: ReportOptions): Promise<{ result: ModelResult; figures: RenderedFigure[]; files: Map<string, Uint8Array | string> }> {
@@ -113,7 +153,11 @@ async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: s
     }
     sets.reportSummaries();
     for (const n of scores.notes) opts.events?.note?.(n);
-    const result = analyseModel(scores, cfg, m.layerCombos, opts.events);
+    let result = analyseModel(scores, cfg, m.layerCombos, opts.events);
+    if (m.tune) {
+      const tune = await tuneModel(m, field, at, sets, model, input, scores, cfg.batchSize, opts);
+      if (tune) result = { ...result, tunedW: tunedWTable(scores, result, tune, cfg) };
+    }
     const specs = modelFigures(m.name, figureData(scores, result));
     const files = new Map<string, Uint8Array | string>();
     const figures: RenderedFigure[] = [];

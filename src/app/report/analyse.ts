@@ -18,6 +18,7 @@ import type { ReportConfig } from './config.js';
 import { parseMethodSpec } from '../../run/spec.js';
 import { accuracyOf, blendSweep, scoresOf, specKey, type ModelScores, type SetScores } from './compute.js';
 import { claimsOf, type Claim } from './claims.js';
+import type { TunedWTable } from './tuned.js';
 
 /** One row of a table: a name, its scores on ID and on each OOD set. */
 export interface ScoreRow {
@@ -79,6 +80,8 @@ export interface ModelResult {
   /** |blend at the configured w − the NAP-X scored directly|, max over rows and sets (0: the sweep reuses the same scores exactly). */
   readonly consistency: Record<string, number>;
   readonly notes: readonly string[];
+  /** Config `tune`: w tuned on ID-val vs pseudo-OOD against the paper's and the oracle's (tuned.ts). */
+  readonly tunedW?: TunedWTable;
 }
 
 /** EvalReport of rows already scored (buildReport over a synthetic run). */

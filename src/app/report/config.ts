@@ -9,7 +9,8 @@
  *     "models": [ { "name": "resnet18", "path": "resnet18.onnx", "preprocess": "cifar",
  *                   "classes": ["airplane", …] | "classes.txt",  optional
  *                   "sets": { … },                              optional, overrides the shared sets key by key
- *                   "layers": "auto" | ["name", …] } ],         optional, overrides the shared layers
+ *                   "layers": "auto" | ["name", …],             optional, overrides the shared layers
+ *                   "tune": { … } } ],                           optional, overrides the shared tune
  *     "sets": { "train": "train/" | { "path": "x.npy", "labels": "y.npy" },
  *               "id": { "path": "test/", "labels": … },
  *               "ood": [ { "name": "svhn", "path": "svhn/", "group": "near" | "far" }, … ] },
@@ -17,10 +18,14 @@
  *     "paperW": "imagenet" | "cifar10" | "cifar100",           default w of NAP-X given without w
  *     "sweeps": { "w": [0, 0.1, …, 1], "nap": { "p": [..], "eps": [..] }, "percentile": [..] },
  *     "layers": "auto" | ["name", …],  "layerCombos": [["a", "b"], …],
+ *     "tune": { "val": "val.npy" | { "path": … },              optional: w of each NAP-X tuned on ID-val
+ *               "corruptions": [..], "severities": [3, 4, 5],  vs pseudo-OOD (corrupted ID-val; app/pseudo-ood.ts)
+ *               "assignment": "random" | "all", "seed": 0, "criterion": "auroc" | "fpr95" },
  *     "bootstrap": 1000, "seed": 0, "figureSample": 500, "batchSize": 32
  *   }
  */
 import { NapoodError, describe } from '../../errors.js';
+import { getCorruption } from '../../images/corrupt/index.js';
 import { NAPX_INNER } from '../../methods/napx.js';
 import { parseMethodSpec, type MethodSpec } from '../../run/spec.js';
 
@@ -51,6 +56,19 @@ export interface ModelConfig {
   readonly sets: SetsConfig;
   readonly layers: 'auto' | readonly string[];
   readonly layerCombos?: readonly (readonly string[])[];
+  /** w of each NAP-X tuned on ID-val vs pseudo-OOD (corrupted ID-val), never on the OOD test sets. */
+  readonly tune?: TuneConfig;
+}
+
+export interface TuneConfig {
+  /** ID-val images (a uint8 .npy of pixels, image files or a folder), held out from train and test. */
+  readonly val: SetConfig;
+  readonly corruptions?: readonly string[];
+  readonly severities?: readonly number[];
+  readonly assignment?: 'random' | 'all';
+  /** Seed of the corruptions (default 0). */
+  readonly seed?: number;
+  readonly criterion?: 'auroc' | 'fpr95';
 }
 
 export interface SweepsConfig {
@@ -86,8 +104,8 @@ export const PAPER_W: Readonly<Record<ReportConfig['paperW'], Readonly<Record<st
 });
 
 const W_GRID = Array.from({ length: 11 }, (_, i) => i / 10);
-const TOP_KEYS = ['title', 'models', 'sets', 'methods', 'paperW', 'sweeps', 'layers', 'layerCombos', 'bootstrap', 'seed', 'figureSample', 'batchSize', '$comment'];
-const MODEL_KEYS = ['name', 'path', 'preprocess', 'classes', 'sets', 'layers', 'layerCombos', '$comment'];
+const TOP_KEYS = ['title', 'models', 'sets', 'methods', 'paperW', 'sweeps', 'layers', 'layerCombos', 'bootstrap', 'seed', 'figureSample', 'batchSize', 'tune', '$comment'];
+const MODEL_KEYS = ['name', 'path', 'preprocess', 'classes', 'sets', 'layers', 'layerCombos', 'tune', '$comment'];
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -162,6 +180,27 @@ function sets(v: unknown, field: string): Partial<SetsConfig> {
   };
 }
 
+function tune(v: unknown, field: string): TuneConfig | undefined {
+  if (v === undefined) return undefined;
+  const o = object(v, field);
+  known(o, ['val', 'corruptions', 'severities', 'assignment', 'seed', 'criterion', '$comment'], field);
+  const val = set(o.val, `${field}.val`);
+  let corruptions: string[] | undefined;
+  if (o.corruptions !== undefined) {
+    if (!Array.isArray(o.corruptions) || o.corruptions.length === 0) fail(`${field}.corruptions`, 'a non-empty array of corruption names', o.corruptions);
+    corruptions = o.corruptions.map((c, i) => { const t = text(c, `${field}.corruptions[${i}]`); getCorruption(t, `${field}.corruptions[${i}]`); return t; });
+  }
+  const severities = o.severities === undefined ? undefined : numbers(o.severities, `${field}.severities`, 1, 5, true);
+  if (o.assignment !== undefined && o.assignment !== 'random' && o.assignment !== 'all') fail(`${field}.assignment`, '"random" or "all"', o.assignment);
+  if (o.criterion !== undefined && o.criterion !== 'auroc' && o.criterion !== 'fpr95') fail(`${field}.criterion`, '"auroc" or "fpr95"', o.criterion);
+  return {
+    val, ...(corruptions ? { corruptions } : {}), ...(severities ? { severities } : {}),
+    ...(o.assignment !== undefined ? { assignment: o.assignment as 'random' | 'all' } : {}),
+    ...(o.seed !== undefined ? { seed: int(o.seed, `${field}.seed`, 0, 0, 0xffffffff) } : {}),
+    ...(o.criterion !== undefined ? { criterion: o.criterion as 'auroc' | 'fpr95' } : {}),
+  };
+}
+
 function layers(v: unknown, field: string): 'auto' | string[] {
   if (v === undefined || v === 'auto') return 'auto';
   if (!Array.isArray(v) || v.length === 0) fail(field, '"auto" or a non-empty array of layer names (napood inspect lists them)', v);
@@ -224,6 +263,7 @@ export function parseReportConfig(json: unknown): ReportConfig {
   const shared = o.sets === undefined ? {} : sets(o.sets, 'sets');
   const sharedLayers = layers(o.layers, 'layers');
   const sharedCombos = combos(o.layerCombos, 'layerCombos');
+  const sharedTune = tune(o.tune, 'tune');
   if (!Array.isArray(o.models) || o.models.length === 0) fail('models', 'a non-empty array of models { name, path, preprocess }', o.models);
   const names = new Set<string>();
   const models = o.models.map((m, i): ModelConfig => {
@@ -248,11 +288,13 @@ export function parseReportConfig(json: unknown): ReportConfig {
       classes = mo.classes.map((c, j) => text(c, `${f}.classes[${j}]`));
     }
     const layerCombos = mo.layerCombos === undefined ? sharedCombos : combos(mo.layerCombos, `${f}.layerCombos`);
+    const tuneCfg = mo.tune === undefined ? sharedTune : tune(mo.tune, `${f}.tune`);
     return {
       name, path: text(mo.path, `${f}.path`), preprocess, classes,
       sets: { id, ood, ...(train ? { train } : {}) },
       layers: mo.layers === undefined ? sharedLayers : layers(mo.layers, `${f}.layers`),
       ...(layerCombos ? { layerCombos } : {}),
+      ...(tuneCfg ? { tune: tuneCfg } : {}),
     };
   });
   return {

@@ -7,6 +7,7 @@ import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } fr
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import type { Figure } from './figures.js';
 import { modelTableList } from './tables.js';
+import { tunedWHtml } from './tuned.js';
 
 export interface RenderedFigure extends Figure {
   readonly svg: string;
@@ -28,7 +29,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0 16px}th,td{border:1px
 th{background:#f4f4f4}td.m,th.m{text-align:left;white-space:nowrap}.ci{color:#777;font-size:10px;display:block}
 .holds{color:#176b2c;font-weight:bold}.fails{color:#a11;font-weight:bold}.nm{color:#777}
 figure{margin:16px 0 28px;overflow-x:auto}figcaption{font-size:12px;color:#555;max-width:1000px}
-.note{font-size:12px;color:#555}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
+.note{font-size:12px;color:#555}th.oracle{background:#fbeee0}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
 
 
 function cell(x: number, interval: [number, number] | undefined): string {
@@ -83,6 +84,7 @@ function modelHtml(m: HtmlInput['models'][number]): string {
   for (const t of modelTableList(r)) {
     parts.push(`<h3>${esc(t.title)}</h3>`, t.report ? evalTableHtml(t.report) : reverseTableHtml(t.reverse!));
     if (t.key === 'main') parts.push(take('pareto'));
+    if (t.key === 'main' && r.tunedW) parts.push(`<h3 id="tuned-w-${esc(r.name)}">${esc(r.tunedW.title)}</h3>`, tunedWHtml(r.tunedW, esc));
     if (t.key === 'nap-alone') parts.push(take('energy-nap'));
     if (t.key === 'layers') parts.push(take('depths'));
     if (t.key.startsWith('w-') && t.key === `w-${r.tables.wSweeps[r.tables.wSweeps.length - 1]?.method.split(':')[0]}`) parts.push(take('w-curves'));

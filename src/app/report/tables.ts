@@ -5,6 +5,7 @@
  */
 import { csvTable, markdownTable, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
+import { tunedWCsv, tunedWMarkdown } from './tuned.js';
 
 export interface TableFile {
   readonly name: string;
@@ -56,6 +57,10 @@ export function modelTableFiles(r: ModelResult): TableFile[] {
     const md = t.report ? markdownTable(t.report) : reverseMarkdown(t.reverse!);
     files.push({ name: `${r.name}-${t.key}.md`, text: `## ${r.name}: ${t.title}\n\n${md}` });
     files.push({ name: `${r.name}-${t.key}.csv`, text: t.report ? csvTable(t.report) : reverseCsv(t.reverse!) });
+  }
+  if (r.tunedW) {
+    files.push({ name: `${r.name}-tuned-w.md`, text: `## ${r.name}: ${r.tunedW.title}\n\n${tunedWMarkdown(r.tunedW)}` });
+    files.push({ name: `${r.name}-tuned-w.csv`, text: tunedWCsv(r.tunedW) });
   }
   files.push({ name: `${r.name}-claims.md`, text: `## ${r.name}: the paper's claims, measured\n\n${claimsMarkdown(r)}` });
   return files;
