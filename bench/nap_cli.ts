@@ -19,10 +19,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openNpyWriter } from '../src/node/io/npy.js';
+import { C, H, ROW, W, writeMap } from './synthetic-map.js';
 
-const C = 512, H = 7, W = 7;
-const ROW = C * H * W;
 const PYTHON = '/usr/bin/python3';
 
 function repoRoot(): string {
@@ -35,22 +33,6 @@ function repoRoot(): string {
   }
 }
 
-/** Post-ReLU-like rows: ~60 % zeros and a heavy tail (as bench/nap_stream.ts). */
-function writeMap(file: string, rows: number): void {
-  const w = openNpyWriter(file, 'float32', [C, H, W]);
-  const chunk = new Float32Array(256 * ROW);
-  let seed = 12345;
-  for (let s = 0; s < rows; s += 256) {
-    const m = Math.min(256, rows - s);
-    for (let j = 0; j < m * ROW; j++) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const u = seed / 2 ** 32;
-      chunk[j] = u < 0.6 ? 0 : -Math.log(u) * 2;
-    }
-    w.write(chunk.subarray(0, m * ROW));
-  }
-  w.commit();
-}
 
 let lastStdout = '';
 let lastSpawnedAt = 0;

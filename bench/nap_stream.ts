@@ -10,28 +10,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openNpyWriter } from '../src/node/io/npy.js';
+import { C, H, ROW, W, writeMap } from './synthetic-map.js';
 import { openDump } from '../src/node/io/dump.js';
 import { napKernel } from '../src/methods/nap.js';
 
-const C = 512, H = 7, W = 7;
-const ROW = C * H * W;
 
-function writeMap(file: string, rows: number): void {
-  const w = openNpyWriter(file, 'float32', [C, H, W]);
-  const chunk = new Float32Array(256 * ROW);
-  let seed = 12345;
-  for (let s = 0; s < rows; s += 256) {
-    const m = Math.min(256, rows - s);
-    for (let j = 0; j < m * ROW; j++) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const u = seed / 2 ** 32;
-      chunk[j] = u < 0.6 ? 0 : -Math.log(u) * 2; // post-ReLU-like: zeros and a heavy tail
-    }
-    w.write(chunk.subarray(0, m * ROW));
-  }
-  w.commit();
-}
 
 function pass(file: string, staged: boolean, out: Float64Array): number {
   const dump = openDump(path.dirname(file));

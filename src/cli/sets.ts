@@ -5,7 +5,6 @@
 import { readRegularFile } from '../node/io/file.js';
 import { NapoodError } from '../errors.js';
 import { PREPROCESS_OPTIONS, preprocessFromFlags, type PreprocessFlags } from '../node/images/preprocess-flags.js';
-export { fitSampleOptions, idLabelsOption, modelOptions, modelSetOptions } from './specs.js';
 import type { OnnxClassifier } from '../onnx/adapter.js';
 import { RunSets } from '../node/sets.js';
 import type { NapoodEvents } from '../types.js';
@@ -13,7 +12,6 @@ import { intOption, listOption, stringOption, type Values } from './args.js';
 import { openModel, parseInputShape } from './model.js';
 import type { ProgressLine } from './progress.js';
 
-export { type RunSource as CliSource } from '../node/sets.js';
 
 const PREPROCESS_FLAGS = Object.keys(PREPROCESS_OPTIONS) as (keyof typeof PREPROCESS_OPTIONS)[];
 const MODEL_ONLY = ['feature-layer', 'batch-size', 'threads', 'input-shape', 'classes', 'channel-mismatch', 'fit-sample', 'sample-seed', 'fit-labels', 'id-labels', ...PREPROCESS_FLAGS];

@@ -6,7 +6,7 @@
  */
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { openDump } from '../../src/node/io/dump.js';
 import { readNpy, writeNpy } from '../../src/node/io/npy.js';
 import { sha256File } from '../../src/node/io/sha256.js';
-import { fixturesDir } from '../helpers.js';
+import { fixturesDir, runNode } from '../helpers.js';
 import { expectOf, modelFixtures, type Expect } from '../onnx/fixtures.js';
 
 // The binary of the same build as this test (dist/ or a helper's build folder).
@@ -46,15 +46,7 @@ async function runAll(runs: readonly string[][], width = 4): Promise<Result[]> {
 
 /** The same, without blocking: lets the per-model inspect runs overlap. */
 function napoodAsync(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runNode(binPath, args);
 }
 
 function tmp(): string {

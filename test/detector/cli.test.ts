@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '../helpers.js';
+import { repoRoot, runNode } from '../helpers.js';
 import { decodeDetector } from '../../src/app/detector-file.js';
 import { sha256File } from '../../src/node/io/sha256.js';
 import { modelPath, pseudoByHand, syntheticImages, tempDir, writePngs } from './helpers.js';
@@ -20,15 +20,7 @@ const otherModel = join(repoRoot, 'examples', 'zoo', 'resnet.onnx');
 const otherDump = join(repoRoot, 'test', 'fixtures', 'golden', 'random', 'test');
 
 function napood(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runNode(bin, args);
 }
 
 test('napood tune --model … --cal … --out, then napood check: table, --json, --csv, --fail-on-ood; refusals', async () => {
