@@ -27,7 +27,7 @@ import type { FittedMethod } from '../run/pipeline.js';
 import { parseMethodSpec } from '../run/spec.js';
 import type { Layout } from '../types.js';
 import { VERSION } from '../version.js';
-import { alphaOfTpr, calibrationSummary, orderIndex, type Calibration } from './calibrate.js';
+import { alphaOfTpr, calibrationSummary, orderIndex, tprLowerBound, TPR_BOUND_DELTA, type Calibration } from './calibrate.js';
 import type { TuneReport } from './tune.js';
 
 export const DETECTOR_FORMAT = 'napood-detector';
@@ -290,6 +290,7 @@ function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry
   const ci = Array.isArray(c.realised_tpr_ci95) && c.realised_tpr_ci95.length === 2 ? [Number(c.realised_tpr_ci95[0]), Number(c.realised_tpr_ci95[1])] as const : undefined;
   const calibration: Calibration = {
     scores, n, tpr, alpha, k, threshold: scores[k - 1]!, realisedTpr: idCount / n, expectedTpr: 1 - k / (n + 1),
+    tprLowerBound: { confidence: 1 - TPR_BOUND_DELTA, tpr: tprLowerBound(n, k) },
     ...(ci ? { realisedTprCi: ci, bootstrap: c.bootstrap as Calibration['bootstrap'] } : {}),
   };
   const source = b.source === 'dumps' ? 'dumps' : 'model';
