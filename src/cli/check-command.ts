@@ -13,7 +13,7 @@ import { intOption, parseCommandWithInputs, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';
 import { checkSpec } from './specs.js';
-import { numberOption } from './tune-command.js';
+import { numberOption } from './calibrate-command.js';
 
 /** Exit code of `napood check --fail-on-ood` when an input is OOD. */
 export const EXIT_OOD = 3;
