@@ -247,13 +247,16 @@ export const calibrateSpec: CommandSpec = {
 export const checkSpec: CommandSpec = {
   name: 'check',
   summary: 'say ID or OOD for each input with a detector file: score, p-value, verdict, predicted class and confidence',
-  usage: 'napood check --detector DETECTOR [--model MODEL.onnx] [--alpha A] [--json | --csv] [--fail-on-ood] INPUT…   (INPUT: image files, folders, @list.txt, .npy tensors, dumps)',
+  usage: 'napood check --detector DETECTOR [--model MODEL.onnx] [--alpha A] [--table | --tsv | --json | --csv] [--fail-on-ood] INPUT…   (INPUT: image files, folders, @list.txt, .npy tensors, dumps)\n'
+    + '       Output: an aligned table on a terminal; tab-separated values when stdout is a pipe or a file (header path, score, p_value, verdict, class, confidence; one line per input, no padding, full-precision numbers; a backslash, tab, newline or CR in a path written as \\\\, \\t, \\n, \\r); the summary line on stderr',
   options: {
     detector: { type: 'string', value: 'FILE', help: 'a detector file written by napood tune --out or napood calibrate --out' },
     model: { type: 'string', value: 'MODEL', help: 'the ONNX model the detector was made with (its sha256 must match); not needed for dumps' },
     alpha: { type: 'string', value: 'A', help: 'OOD iff p-value ≤ A: the share of ID inputs you accept to flag (default: the detector\'s, 1 − its TPR)' },
+    table: { type: 'boolean', help: 'the aligned table even when stdout is not a terminal (e.g. | less)' },
+    tsv: { type: 'boolean', help: 'tab-separated values with a header even on a terminal (the default when stdout is not one)' },
     json: { type: 'boolean', help: 'one JSON object per input (JSON lines)' },
-    csv: { type: 'boolean', help: 'CSV with a header' },
+    csv: { type: 'boolean', help: 'CSV with a header (RFC 4180 quoting)' },
     'fail-on-ood': { type: 'boolean', help: 'exit with code 3 when any input is OOD' },
     'batch-size': modelOptions['batch-size'],
     threads: modelOptions.threads,
@@ -263,5 +266,6 @@ export const checkSpec: CommandSpec = {
     'napood check --detector resnet18.detector --model resnet18.onnx photos/',
     'napood check --detector d.safetensors --model m.onnx --alpha 0.01 --json a.png b.jpg',
     'napood check --detector d.safetensors --model m.onnx --fail-on-ood @incoming.txt || echo "OOD inputs"',
+    "napood check --detector d.safetensors --model m.onnx photos/ | awk -F'\\t' 'NR > 1 && $4 == \"OOD\" { print $1 }'   # TSV in a pipe",
   ],
 };
