@@ -97,7 +97,7 @@ test('napood calibrate: a fixed method without --val; the file says so; check an
   }
 });
 
-test('napood calibrate refuses, naming what to add, and writes nothing: unfixed w, several methods, --val, too small, --cal = --fit', async () => {
+test('napood calibrate refuses, naming what to add, and writes nothing: unfixed w, several methods, --val, too small, --cal = --fit, multi-layer', async () => {
   const t = tempDir();
   try {
     const [cal, small] = ['cal', 'small'].map((d) => join(t.dir, d)) as [string, string];
@@ -115,6 +115,7 @@ test('napood calibrate refuses, naming what to add, and writes nothing: unfixed 
       napood('calibrate', ...model, '--methods', 'react', '--cal', cal, '--out', out),
       napood('calibrate', ...model, '--cal', cal, '--out', out),
       napood('tune', ...model, '--methods', 'energy', '--cal', cal, '--out', out),
+      napood('calibrate', ...model, '--methods', 'nap[a+b]', '--cal', cal, '--out', out),
     ]);
     const want = [
       /^napood calibrate: --methods nap-e: expected its weight w given, e\.g\. nap-e:w=0\.6 \(napood calibrate tunes nothing\), or w tuned on ID-val instead: napood tune --val SET --methods nap-e --cal SET --out DETECTOR, found w not given$/m,
@@ -125,6 +126,7 @@ test('napood calibrate refuses, naming what to add, and writes nothing: unfixed 
       /^napood calibrate: --fit: expected ID-train features to fit react/m,
       /^napood calibrate: --methods: expected the method to calibrate, its parameters fixed/m,
       /^napood tune: --val: expected held-out ID validation images to tune on \(for a method whose parameters you fix yourself, tune nothing: napood calibrate --methods nap-e:w=0\.5 --cal SET --out DETECTOR\), found none$/m,
+      /^napood calibrate: --methods: expected a method on the map before pooling \(detectors do not take multi-layer specs\), found nap\[a\+b\]$/m,
     ];
     runs.forEach((r, i) => {
       assert.equal(r.code, 2, `run ${i}: ${r.stderr}`);

@@ -120,11 +120,22 @@ test('napood tune on feature dumps (--pseudo-ood), then napood check DUMP withou
     const data = await decodeDetector(readFileSync(det));
     assert.equal(data.source, 'dumps');
     assert.equal(data.model.sha256, sha256File(modelPath), 'the dumps\' model_sha256 is recorded');
-    const [own, other, withModel] = await Promise.all([
+    const fixed = join(t.dir, 'fixed.detector');
+    const [own, other, withModel, calibrated] = await Promise.all([
       napood('check', '--detector', det, '--json', dump('val')),
       napood('check', '--detector', det, otherDump),
       napood('check', '--detector', det, '--model', modelPath, dump('val')),
+      napood('calibrate', '--methods', 'nap-e:w=0.4', '--cal', dump('cal'), '--out', fixed, '--bootstrap', '0'),
     ]);
+    // napood calibrate on dumps: no model, nothing tuned; the dumps' model is recorded; it checks dumps.
+    assert.equal(calibrated.code, 0, calibrated.stderr);
+    const fixedData = await decodeDetector(readFileSync(fixed));
+    assert.equal(fixedData.source, 'dumps');
+    assert.equal(fixedData.chosenBy, 'user');
+    assert.equal(fixedData.model.sha256, sha256File(modelPath));
+    const checkedFixed = await napood('check', '--detector', fixed, '--tsv', dump('val'));
+    assert.equal(checkedFixed.code, 0, checkedFixed.stderr);
+    assert.equal(checkedFixed.stdout.trimEnd().split('\n').length, 31);
     assert.equal(own.code, 0, own.stderr);
     const rows = own.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.equal(rows.length, 30);
