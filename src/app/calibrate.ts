@@ -27,6 +27,19 @@
  * interval (the share of a resample at or above t; resamples of n with replacement, xoshiro128**
  * seeded, numpy-linear 2.5 % / 97.5 % quantiles).
  *
+ * Finite-sample guarantees (the calibration summary states both, with their assumptions):
+ * - Marginal (exchangeable ID data): P(s ≥ t) ≥ 1 − k/(n + 1) = ⌈τ (n + 1)⌉/(n + 1), on average
+ *   over calibration sets (`expectedTpr`; equality for scores without ties).
+ * - Calibration-conditional (i.i.d. ID data; Vovk 2012, "Conditional validity of inductive
+ *   conformal predictors"; Angelopoulos & Bates 2021, "A gentle introduction to conformal
+ *   prediction", on the distribution of coverage): the TPR of the threshold, C = P(s ≥ s_(k) | calibration set),
+ *   is Beta(n + 1 − k, k) distributed for continuous scores and stochastically larger with ties
+ *   (a randomised probability transform U_i of the scores keeps their order, so
+ *   1 − F(s_(k)−) ≥ 1 − U_(k) ~ Beta(n + 1 − k, k)). So with probability ≥ 1 − δ over the
+ *   calibration draw, C ≥ the δ-quantile of Beta(n + 1 − k, k) (`tprLowerBound`, δ = 0.05),
+ *   computed through P(Beta(n + 1 − k, k) ≤ x) = P(Binomial(n, 1 − x) ≤ k − 1) by bisection.
+ *   A rate realised on m test images varies around C by a further binomial √(C(1 − C)/m).
+ *
  * Runtime-neutral, pure.
  */
 import { NapoodError } from '../errors.js';
@@ -62,8 +75,47 @@ export interface Calibration {
   /** Percentile bootstrap 95 % interval of realisedTpr (absent with bootstrap 0). */
   readonly realisedTprCi?: readonly [number, number];
   readonly bootstrap?: { readonly iterations: number; readonly seed: number };
-  /** 1 − k / (n + 1): the expected TPR on new ID data. */
+  /** 1 − k / (n + 1): the expected TPR on new exchangeable ID data (a lower bound with ties). */
   readonly expectedTpr: number;
+  /** With probability ≥ `confidence` over the calibration draw (i.i.d. ID data), the TPR on new ID data is ≥ `tpr`. */
+  readonly tprLowerBound: { readonly confidence: number; readonly tpr: number };
+}
+
+/** The calibration-conditional TPR bound in the summary holds with probability 1 − δ = 95 %. */
+export const TPR_BOUND_DELTA = 0.05;
+
+/** log P(Binomial(n, q) ≤ m) for 0 < q < 1, 0 ≤ m < n (terms summed in log space). */
+function logBinomialCdf(n: number, q: number, m: number): number {
+  const lq = Math.log(q);
+  const l1q = Math.log1p(-q);
+  let term = n * l1q;
+  let max = term;
+  let sum = 1;
+  for (let j = 1; j <= m; j++) {
+    term += Math.log((n - j + 1) / j) + lq - l1q;
+    if (term > max) { sum = sum * Math.exp(max - term) + 1; max = term; } else sum += Math.exp(term - max);
+  }
+  return max + Math.log(sum);
+}
+
+/**
+ * The δ-quantile of Beta(n + 1 − k, k), the distribution of the TPR of the threshold s_(k) over
+ * calibration sets of n i.i.d. continuous scores (see the header): the x with
+ * P(Binomial(n, 1 − x) ≤ k − 1) = δ, by bisection to 1e-12.
+ */
+export function tprLowerBound(n: number, k: number, delta = TPR_BOUND_DELTA): number {
+  if (!Number.isSafeInteger(n) || !Number.isSafeInteger(k) || k < 1 || k > n) throw new NapoodError('k', `an order index from 1 to n = ${n}`, String(k));
+  if (!(delta > 0 && delta < 1)) throw new NapoodError('delta', 'a probability in (0, 1)', String(delta));
+  const logDelta = Math.log(delta);
+  // F(q) = P(Binomial(n, q) ≤ k − 1) falls from 1 at q = 0 to 0 at q = 1: find F(q) = δ.
+  let lo = 0;
+  let hi = 1;
+  while (hi - lo > 1e-12) {
+    const q = (lo + hi) / 2;
+    if (logBinomialCdf(n, q, k - 1) > logDelta) lo = q;
+    else hi = q;
+  }
+  return 1 - (lo + hi) / 2;
 }
 
 /** k = ⌊α (n + 1)⌋ (with the rounding slack). */
@@ -167,6 +219,7 @@ export function calibrate(scores: Float64Array, opts: CalibrationOptions = {}): 
     scores: sorted, n, tpr, alpha, k, threshold, realisedTpr: idCount / n,
     ...(ci ? { realisedTprCi: ci, bootstrap: { iterations, seed } } : {}),
     expectedTpr: 1 - k / (n + 1),
+    tprLowerBound: { confidence: 1 - TPR_BOUND_DELTA, tpr: tprLowerBound(n, k) },
   };
 }
 
@@ -196,6 +249,12 @@ export function calibrationSummary(c: Calibration): Record<string, unknown> {
     n: c.n, tpr: c.tpr, alpha: c.alpha, k: c.k, threshold: c.threshold, realised_tpr: c.realisedTpr,
     ...(c.realisedTprCi ? { realised_tpr_ci95: [...c.realisedTprCi], bootstrap: c.bootstrap } : {}),
     expected_tpr: c.expectedTpr,
+    guarantee: {
+      expected_tpr: `P(score >= threshold) >= 1 - k/(n + 1) = ceil(tpr (n + 1))/(n + 1) = ${c.expectedTpr} for a new ID input exchangeable with the calibration set (on average over calibration sets)`,
+      tpr_lower_bound: c.tprLowerBound,
+      tpr_lower_bound_rule: `with probability >= ${c.tprLowerBound.confidence} over the calibration draw (i.i.d. ID data), the TPR on new ID data is >= ${c.tprLowerBound.tpr} (the quantile of Beta(n + 1 - k, k) at 1 - ${c.tprLowerBound.confidence}); a rate realised on m test inputs varies further by about sqrt(TPR (1 - TPR) / m)`,
+      not_covered: 'ID data that differ from the calibration set (another split, source or time): check the realised TPR on such data',
+    },
     p_value: '(1 + #{calibration scores <= s}) / (n + 1); OOD at level alpha iff p <= alpha',
   };
 }

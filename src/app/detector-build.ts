@@ -9,7 +9,9 @@
  * `tune` scores ID-val and its corrupted copies once (app/tune.ts), keeps the chosen method with
  * its fitted state as the model's method. `calibrate` scores the held-out ID calibration set with
  * it (refused when too small for the target TPR, before any work when its size is known, and when
- * it shares images with the ID-val set of the tuning) and returns the Detector.
+ * it shares images with the ID-val set of the tuning) and returns the Detector. Without tune (a
+ * method the user fixed: `od.fit('nap-e:w=0.5', train)`, then `od.calibrate(cal)`), the
+ * detector has no tune report and says it was fixed by the user (`chosenBy: 'user'`).
  */
 import { NapoodError } from '../errors.js';
 import type { Preprocess } from '../images/preprocess.js';
@@ -141,6 +143,8 @@ export async function calibrateModel(h: ModelHooks, fitted: readonly FittedMetho
   const calibration = calibrate(scores, { tpr, bootstrap: opts.bootstrap, seed: opts.seed, argument: source.label });
   const info = h.classifier.info;
   const classes = opts.classes ?? opts.tuned?.classes;
+  // The tune report goes with the method tune chose; any other method was fixed by the user.
+  const tunedHere = opts.tuned !== undefined && opts.tuned.chosen.spec.text === method.spec.text;
   const data: DetectorData = {
     model: {
       file: info.file, ...(h.modelSha256 ? { sha256: h.modelSha256 } : {}),
@@ -153,7 +157,8 @@ export async function calibrateModel(h: ModelHooks, fitted: readonly FittedMetho
     method,
     calibration,
     calibrationSet: source.label,
-    ...(opts.tuned && opts.tuned.chosen.spec.text === method.spec.text ? { tune: opts.tuned.report } : {}),
+    ...(tunedHere ? { tune: opts.tuned!.report } : {}),
+    chosenBy: tunedHere ? 'tune' : 'user',
   };
   return new Detector(data, { classifier: h.classifier, modelSha256: h.modelSha256, decoder: h.decoder, batchSize: h.batchSize, threads: h.threads, events: h.events });
 }

@@ -12,8 +12,10 @@
  *            sha256 of the ONNX file, input name / dims / layout, feature map / pooled / logits
  *            tensor names), the feature sizes, the class names, the preprocessing, the method
  *            spec with its parameters, the fitted state's non-tensor fields (tensors as
- *            {"$tensor": name}, non-finite numbers as {"$number": "NaN"}), the threshold and
- *            calibration summary, the tune report, and the tensor table (dtype, shape, offsets)
+ *            {"$tensor": name}, non-finite numbers as {"$number": "NaN"}), who chose the method
+ *            (`method.chosen_by`: "tune", with the tune report, or "user": fixed by the user,
+ *            `napood calibrate`, no tune report), the threshold and calibration summary, the tune
+ *            report, and the tensor table (dtype, shape, offsets)
  *   sha256   SHA-256 (hex) of the UTF-8 bytes of `detector` followed by the data buffer
  * The checksum detects truncation, damage and edits of the payload (not tampering by someone who
  * recomputes it: it is no signature). Everything in the file is still checked as untrusted input.
@@ -27,7 +29,7 @@ import type { FittedMethod } from '../run/pipeline.js';
 import { parseMethodSpec } from '../run/spec.js';
 import type { Layout } from '../types.js';
 import { VERSION } from '../version.js';
-import { alphaOfTpr, calibrationSummary, orderIndex, type Calibration } from './calibrate.js';
+import { alphaOfTpr, calibrationSummary, orderIndex, tprLowerBound, TPR_BOUND_DELTA, type Calibration } from './calibrate.js';
 import type { TuneReport } from './tune.js';
 
 export const DETECTOR_FORMAT = 'napood-detector';
@@ -58,7 +60,22 @@ export interface DetectorData {
   readonly calibration: Calibration;
   /** What the calibration set was (path or label). */
   readonly calibrationSet?: string;
+  /** The tune report, when `napood tune` chose the method. */
   readonly tune?: TuneReport;
+  /** Who chose the method and its parameters: tune (with the report) or the user (nothing tuned). Default: tune when there is a report. */
+  readonly chosenBy?: ChosenBy;
+}
+
+export type ChosenBy = 'tune' | 'user';
+
+const CHOSEN_NOTE: Record<ChosenBy, string> = {
+  tune: 'chosen by napood tune on ID-val vs pseudo-OOD (the tune report)',
+  user: 'fixed by the user: nothing was tuned (no tune report)',
+};
+
+/** Who chose the detector's method (see DetectorData.chosenBy). */
+export function chosenBy(d: Pick<DetectorData, 'tune' | 'chosenBy'>): ChosenBy {
+  return d.chosenBy ?? (d.tune ? 'tune' : 'user');
 }
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -138,7 +155,7 @@ export async function encodeDetector(d: DetectorData): Promise<Uint8Array> {
     features: d.features,
     ...(d.classes ? { classes: d.classes } : {}),
     ...(d.preprocess ? { preprocess: d.preprocess } : {}),
-    method: { spec: d.method.spec.text, name: d.method.spec.name, params: { ...d.method.spec.params } },
+    method: { spec: d.method.spec.text, name: d.method.spec.name, params: { ...d.method.spec.params }, chosen_by: chosenBy(d), chosen: CHOSEN_NOTE[chosenBy(d)] },
     state,
     threshold: { score: d.calibration.threshold, tpr: d.calibration.tpr, alpha: d.calibration.alpha, rule: 'ID iff score >= threshold (p-value > alpha)' },
     calibration: { ...calibrationSummary(d.calibration), ...(d.calibrationSet ? { set: d.calibrationSet } : {}), tensor: 'calibration.scores' },
@@ -170,7 +187,7 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 export async function decodeDetector(input: Uint8Array, what = 'detector'): Promise<DetectorData> {
   // A plain view: Node's Buffer.slice() does not copy.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  const expected = 'a napood detector file (made by napood tune --out)';
+  const expected = 'a napood detector file (made by napood tune --out or napood calibrate --out)';
   if (bytes.length < 8) throw bad(what, expected, `${bytes.length} bytes`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
@@ -273,6 +290,8 @@ function parseFeatures(v: unknown, what: string): DetectorData['features'] {
 function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry>, data: Uint8Array, what: string): DetectorData {
   const m = obj(b.method);
   if (!m || typeof m.spec !== 'string') throw bad(`${what}: method`, 'a method spec', 'none');
+  if (m.chosen_by !== undefined && m.chosen_by !== 'tune' && m.chosen_by !== 'user') throw bad(`${what}: method chosen_by`, '"tune" or "user"', describe(String(m.chosen_by)));
+  if (m.chosen_by === 'tune' && !obj(b.tune)) throw bad(`${what}: method chosen_by`, '"tune" with the tune report, or "user"', '"tune" without a tune report');
   const spec = parseMethodSpec(m.spec, `${what}: method`);
   if (spec.def.fit && (b.state === null || b.state === undefined)) throw bad(`${what}: state`, `the fitted state of ${spec.text}`, 'none');
   const state = b.state === null || b.state === undefined ? undefined : joinState(b.state, table, data, what);
@@ -290,6 +309,7 @@ function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry
   const ci = Array.isArray(c.realised_tpr_ci95) && c.realised_tpr_ci95.length === 2 ? [Number(c.realised_tpr_ci95[0]), Number(c.realised_tpr_ci95[1])] as const : undefined;
   const calibration: Calibration = {
     scores, n, tpr, alpha, k, threshold: scores[k - 1]!, realisedTpr: idCount / n, expectedTpr: 1 - k / (n + 1),
+    tprLowerBound: { confidence: 1 - TPR_BOUND_DELTA, tpr: tprLowerBound(n, k) },
     ...(ci ? { realisedTprCi: ci, bootstrap: c.bootstrap as Calibration['bootstrap'] } : {}),
   };
   const source = b.source === 'dumps' ? 'dumps' : 'model';
@@ -303,5 +323,6 @@ function parseBody(b: Record<string, unknown>, table: Record<string, TensorEntry
     method: { spec, state }, calibration,
     ...(typeof c.set === 'string' ? { calibrationSet: c.set } : {}),
     ...(obj(b.tune) ? { tune: b.tune as unknown as TuneReport } : {}),
+    chosenBy: m.chosen_by === 'user' || m.chosen_by === 'tune' ? m.chosen_by : obj(b.tune) ? 'tune' : 'user',
   };
 }

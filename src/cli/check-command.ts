@@ -1,8 +1,13 @@
 /**
  * `napood check --detector D [--model M] INPUT…`: one row per input — path, score, p-value,
  * verdict (OOD iff p ≤ α: the detector's α = 1 − its TPR, or --alpha), predicted class and its
- * confidence (max softmax). An aligned table by default, JSON lines with --json, CSV with --csv.
- * Exit code 3 with --fail-on-ood when any input is OOD (2 for bad input, as every command).
+ * confidence (max softmax). Formats: an aligned table when stdout is a terminal, tab-separated
+ * values with a header when it is not (pipes, files: stable columns, no padding, full
+ * precision), JSON lines with --json, CSV with --csv; --table / --tsv choose one of the first two
+ * whatever stdout is. Rows go out as each group of inputs is done (the table: at the end, as it
+ * aligns them). The summary line goes to stderr. Exit code 3 with --fail-on-ood when any input
+ * is OOD (2 for bad input, as every command). Whether stdout is a terminal comes in with the
+ * output (`CheckOutput.isTTY`), so tests run both paths.
  */
 import { NapoodError, describe } from '../errors.js';
 import type { CheckRow } from '../app/detector.js';
@@ -13,7 +18,7 @@ import { intOption, parseCommandWithInputs, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';
 import { checkSpec } from './specs.js';
-import { numberOption } from './tune-command.js';
+import { numberOption } from './calibrate-command.js';
 
 /** Exit code of `napood check --fail-on-ood` when an input is OOD. */
 export const EXIT_OOD = 3;
@@ -37,6 +42,32 @@ function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** A TSV field: backslash, tab, newline and carriage return written as \\, \t, \n, \r (TSV has no quoting). */
+export function tsvField(text: string): string {
+  return text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+}
+
+/** Where check writes: rows to `write` (stdout), the summary to `note` (stderr); `isTTY` picks the default format. */
+export interface CheckOutput {
+  readonly isTTY: boolean;
+  write(text: string): void;
+  note(text: string): void;
+}
+
+/** process.stdout / process.stderr; once a reader closes stdout (`| head`), rows are dropped and the run ends as usual. */
+function processOutput(): CheckOutput {
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return { isTTY: Boolean(process.stdout.isTTY), write: (t) => { if (!closed) process.stdout.write(t); }, note: (t) => { process.stderr.write(t); } };
+}
+
+type Format = 'table' | 'tsv' | 'json' | 'csv';
+
+const COLUMNS = ['path', 'score', 'p_value', 'verdict', 'class', 'confidence'];
+
 const verdict = (r: CheckRow) => (r.ood ? 'OOD' : 'ID');
 const className = (r: CheckRow) => r.className ?? String(r.predicted);
 
@@ -44,18 +75,33 @@ function jsonLine(r: CheckRow): string {
   return JSON.stringify({ path: r.name, score: r.score, p_value: r.pValue, verdict: verdict(r), class: r.predicted, ...(r.className !== undefined ? { class_name: r.className } : {}), confidence: r.confidence }) + '\n';
 }
 
-function tableText(rows: readonly CheckRow[]): string {
+const fields = (r: CheckRow): string[] => [r.name, String(r.score), String(r.pValue), verdict(r), className(r), String(r.confidence)];
+
+/** The header and the text of rows in a streamed format. */
+const FORMATS: Record<Exclude<Format, 'table'>, { header?: string; rows: (rows: readonly CheckRow[]) => string }> = {
+  tsv: { header: COLUMNS.join('\t') + '\n', rows: (rows) => rows.map((r) => fields(r).map(tsvField).join('\t') + '\n').join('') },
+  csv: { header: COLUMNS.join(',') + '\n', rows: (rows) => rows.map((r) => fields(r).map(csvField).join(',') + '\n').join('') },
+  json: { rows: (rows) => rows.map(jsonLine).join('') },
+};
+
+export function tableText(rows: readonly CheckRow[]): string {
   const cells = [['input', 'score', 'p-value', 'verdict', 'class', 'confidence'], ...rows.map((r) => [r.name, r.score.toPrecision(6), r.pValue.toFixed(4), verdict(r), className(r), r.confidence.toFixed(4)])];
   const widths = cells[0]!.map((_, j) => Math.max(...cells.map((c) => c[j]!.length)));
   const right = new Set([1, 2, 5]);
   return cells.map((c) => c.map((x, j) => (right.has(j) ? x.padStart(widths[j]!) : x.padEnd(widths[j]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export async function runCheck(argv: string[]): Promise<number> {
+function formatOf(values: Record<string, unknown>, isTTY: boolean): Format {
+  const chosen = (['json', 'csv', 'tsv', 'table'] as const).filter((f) => values[f]);
+  if (chosen.length > 1) throw new NapoodError(`--${chosen[0]}`, `one output format (--json, --csv, --tsv or --table)`, chosen.map((f) => `--${f}`).join(' and '));
+  return chosen[0] ?? (isTTY ? 'table' : 'tsv');
+}
+
+export async function runCheck(argv: string[], out: CheckOutput = processOutput()): Promise<number> {
   const { values, inputs } = parseCommandWithInputs(checkSpec, argv);
   const detectorPath = stringOption(values, 'detector', true);
   if (inputs.length === 0) throw new NapoodError('INPUT', 'at least one input: image files, folders, @list.txt, a .npy tensor or a dump (napood check --detector D INPUT…)', 'none');
-  if (values.json && values.csv) throw new NapoodError('--json', 'either --json or --csv', 'both');
+  const format = formatOf(values, out.isTTY);
   const alpha = values.alpha === undefined ? undefined : numberOption(values, 'alpha', 0.05, 0, 1, true);
   const mismatch = stringOption(values, 'channel-mismatch');
   if (mismatch !== undefined && !['convert', 'skip', 'error'].includes(mismatch)) throw new NapoodError('--channel-mismatch', 'convert, skip or error', describe(mismatch));
@@ -73,22 +119,25 @@ export async function runCheck(argv: string[]): Promise<number> {
   let used = alpha ?? detector.alpha;
   let threshold = detector.threshold;
   try {
-    if (values.csv) process.stdout.write('path,score,p_value,verdict,class,confidence\n');
+    const streamed = format === 'table' ? undefined : FORMATS[format];
+    let header = streamed?.header;
     for (const g of groups(inputs)) {
       const r = await detector.check(g, { alpha });
       progress.done();
       used = r.alpha;
       threshold = r.threshold;
       rows.push(...r.rows);
-      if (values.json) process.stdout.write(r.rows.map(jsonLine).join(''));
-      else if (values.csv) process.stdout.write(r.rows.map((x) => [csvField(x.name), x.score, x.pValue, verdict(x), csvField(className(x)), x.confidence].join(',') + '\n').join(''));
+      if (streamed) {
+        out.write((header ?? '') + streamed.rows(r.rows));
+        header = undefined;
+      }
     }
   } finally {
     progress.done();
     await detector.release();
   }
-  if (!values.json && !values.csv) process.stdout.write(tableText(rows));
+  if (format === 'table') out.write(tableText(rows));
   const ood = rows.filter((r) => r.ood).length;
-  process.stderr.write(`napood check: ${ood} of ${rows.length} inputs OOD (${detector.method}: OOD iff p-value ≤ ${used}, i.e. score < ${threshold})\n`);
+  out.note(`napood check: ${ood} of ${rows.length} inputs OOD (${detector.method}: OOD iff p-value ≤ ${used}, i.e. score < ${threshold})\n`);
   return values['fail-on-ood'] && ood > 0 ? EXIT_OOD : 0;
 }

@@ -3,7 +3,7 @@
  * or onnxruntime; `--help` and `methods` load neither).
  */
 import { helpText, type CommandSpec } from './args.js';
-import { checkSpec, corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec, tuneSpec } from './specs.js';
+import { calibrateSpec, checkSpec, corruptSpec, dumpSpec, evalSpec, fitSpec, inspectSpec, methodsSpec, reportSpec, scoreSpec, tuneSpec } from './specs.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -25,5 +25,6 @@ export const commands: Record<string, Command> = {
   corrupt: command(corruptSpec, async (argv) => (await import('./corrupt.js')).runCorrupt(argv)),
   report: command(reportSpec, async (argv) => (await import('./report-command.js')).runReport(argv)),
   tune: command(tuneSpec, async (argv) => (await import('./tune-command.js')).runTune(argv)),
+  calibrate: command(calibrateSpec, async (argv) => (await import('./calibrate-command.js')).runCalibrate(argv)),
   check: command(checkSpec, async (argv) => (await import('./check-command.js')).runCheck(argv)),
 };

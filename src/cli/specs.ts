@@ -217,16 +217,46 @@ export const tuneSpec: CommandSpec = {
   ],
 };
 
+export const calibrateSpec: CommandSpec = {
+  name: 'calibrate',
+  summary: 'write a detector file for a method you fix yourself (nothing tuned, no --val): fit it, calibrate its threshold on held-out ID data',
+  usage: 'napood calibrate --model MODEL.onnx --methods METHOD --cal IMAGES [--fit IMAGES] [preprocessing] [--tpr X] --out DETECTOR [--json FILE]\n       napood calibrate --methods METHOD --cal DUMP [--fit DUMP] --out DETECTOR',
+  options: {
+    methods: { type: 'string', value: 'METHOD', help: 'the one method, its parameters fixed: a NAP-X with its w (nap-e:w=0.5; nap-e alone is refused: its w is what napood tune --val searches), other methods as given or with their defaults (energy, react:p=95)' },
+    method: { type: 'string', value: 'METHOD', help: 'the same as --methods' },
+    cal: { type: 'string', value: 'SET', help: 'held-out ID calibration set (not --fit) for the threshold and p-values of the detector (required)' },
+    tpr: tuneSpec.options.tpr!,
+    bootstrap: tuneSpec.options.bootstrap!,
+    seed: tuneSpec.options.seed!,
+    out: { type: 'string', value: 'DETECTOR', help: 'write the detector file (.safetensors: fitted state, calibration; method.chosen_by "user", no tune report)' },
+    json: { type: 'string', value: 'FILE', help: 'write the calibration summary as JSON (- for stdout: the text then goes to stderr)' },
+    fit: commonOptions.fit,
+    state: commonOptions.state,
+    head: commonOptions.head,
+    'batch-rows': commonOptions['batch-rows'],
+    ...modelSetOptions,
+    ...fitSampleOptions,
+  },
+  examples: [
+    'napood calibrate --model model.onnx --preset cifar --methods nap-e:w=0.5 --cal cal/ --out model.detector',
+    'napood calibrate --model model.onnx --preset cifar --methods nap-r:w=0.4 --fit train/ --cal cal/ --tpr 0.99 --out model.detector --json cal.json',
+    'napood calibrate --methods energy --cal cal.safetensors --out d.safetensors   # feature dumps: no --model',
+  ],
+};
+
 export const checkSpec: CommandSpec = {
   name: 'check',
   summary: 'say ID or OOD for each input with a detector file: score, p-value, verdict, predicted class and confidence',
-  usage: 'napood check --detector DETECTOR [--model MODEL.onnx] [--alpha A] [--json | --csv] [--fail-on-ood] INPUT…   (INPUT: image files, folders, @list.txt, .npy tensors, dumps)',
+  usage: 'napood check --detector DETECTOR [--model MODEL.onnx] [--alpha A] [--table | --tsv | --json | --csv] [--fail-on-ood] INPUT…   (INPUT: image files, folders, @list.txt, .npy tensors, dumps)\n'
+    + '       Output: an aligned table on a terminal; tab-separated values when stdout is a pipe or a file (header path, score, p_value, verdict, class, confidence; one line per input, no padding, full-precision numbers; a backslash, tab, newline or CR in a path written as \\\\, \\t, \\n, \\r); the summary line on stderr',
   options: {
-    detector: { type: 'string', value: 'FILE', help: 'a detector file written by napood tune --out' },
+    detector: { type: 'string', value: 'FILE', help: 'a detector file written by napood tune --out or napood calibrate --out' },
     model: { type: 'string', value: 'MODEL', help: 'the ONNX model the detector was made with (its sha256 must match); not needed for dumps' },
     alpha: { type: 'string', value: 'A', help: 'OOD iff p-value ≤ A: the share of ID inputs you accept to flag (default: the detector\'s, 1 − its TPR)' },
+    table: { type: 'boolean', help: 'the aligned table even when stdout is not a terminal (e.g. | less)' },
+    tsv: { type: 'boolean', help: 'tab-separated values with a header even on a terminal (the default when stdout is not one)' },
     json: { type: 'boolean', help: 'one JSON object per input (JSON lines)' },
-    csv: { type: 'boolean', help: 'CSV with a header' },
+    csv: { type: 'boolean', help: 'CSV with a header (RFC 4180 quoting)' },
     'fail-on-ood': { type: 'boolean', help: 'exit with code 3 when any input is OOD' },
     'batch-size': modelOptions['batch-size'],
     threads: modelOptions.threads,
@@ -236,5 +266,6 @@ export const checkSpec: CommandSpec = {
     'napood check --detector resnet18.detector --model resnet18.onnx photos/',
     'napood check --detector d.safetensors --model m.onnx --alpha 0.01 --json a.png b.jpg',
     'napood check --detector d.safetensors --model m.onnx --fail-on-ood @incoming.txt || echo "OOD inputs"',
+    "napood check --detector d.safetensors --model m.onnx photos/ | awk -F'\\t' 'NR > 1 && $4 == \"OOD\" { print $1 }'   # TSV in a pipe",
   ],
 };

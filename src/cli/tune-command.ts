@@ -1,14 +1,13 @@
 /**
  * `napood tune`: flags → the sets (src/node), app/tune.ts's search on ID-val vs pseudo-OOD,
  * then with --cal the calibration (app/calibrate.ts) and with --out the detector file
- * (app/detector-file.ts), written together with --json, whole or not at all.
+ * (app/detector-file.ts), written together with --json, whole or not at all. A method fixed by
+ * the user needs no tuning and no --val: `napood calibrate` (calibrate-command.ts).
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { NapoodError, describe } from '../errors.js';
-import { calibrate, type Calibration } from '../app/calibrate.js';
+import { calibrate } from '../app/calibrate.js';
 import { calibrationScores, checkCalibrationSize } from '../app/detector-build.js';
-import { encodeDetector, type DetectorData } from '../app/detector-file.js';
+import { encodeDetector } from '../app/detector-file.js';
 import type { ModelSource } from '../app/model-source.js';
 import { modelAccess, type ModelAccessHandle } from '../app/model-access.js';
 import { pseudoOodInfo, pseudoOodSource, type PseudoOodOptions } from '../app/pseudo-ood.js';
@@ -17,27 +16,14 @@ import { tuneText } from '../app/tune-text.js';
 import { getCorruption, type CorruptionName } from '../images/corrupt/index.js';
 import { openImageSources } from '../node/detector.js';
 import { nodeImageDecoder } from '../node/images/loader.js';
-import { sha256File } from '../node/io/sha256.js';
 import { checkOutputs, writeOutputs } from '../node/outputs.js';
-import type { DumpSource } from '../node/sources.js';
 import { parseMethodList } from '../run/spec.js';
 import type { BatchSource, FittedMethod } from '../run/pipeline.js';
 import { intOption, listOption, parseCommand, stringOption, type Values } from './args.js';
 import { progressLine } from './progress.js';
 import { SetContext, stderrEvents } from './sets.js';
 import { tuneSpec } from './specs.js';
-
-/** A decimal number option in [min, max] (exclusive bounds when `open`). */
-export function numberOption(values: Values, name: string, fallback: number, min: number, max: number, open = false): number {
-  const v = stringOption(values, name);
-  if (v === undefined) return fallback;
-  const x = Number(v.trim());
-  const inside = open ? x > min && x < max : x >= min && x <= max;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) || !inside) {
-    throw new NapoodError(`--${name}`, `a number ${open ? 'in (' : 'from '}${min}${open ? ', ' : ' to '}${max}${open ? ')' : ''}`, describe(v));
-  }
-  return x;
-}
+import { calibrationText, detectorData, detectorLine, numberOption, samePath } from './calibrate-command.js';
 
 function numberList(values: Values, name: string): number[] | undefined {
   const v = stringOption(values, name);
@@ -60,11 +46,6 @@ function namedSets(values: Values, flag: string): { name: string; path: string }
   });
 }
 
-function same(a: string, b: string): boolean {
-  const real = (p: string) => { try { return realpathSync(p.replace(/^@/, '')); } catch { return resolve(p); } };
-  return real(a) === real(b);
-}
-
 function pseudoOptions(values: Values): Pick<PseudoOodOptions, 'corruptions' | 'severities' | 'assignment' | 'seed'> {
   const names = stringOption(values, 'corruptions')?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names ?? []) getCorruption(n, '--corruptions');
@@ -80,28 +61,10 @@ function pseudoOptions(values: Values): Pick<PseudoOodOptions, 'corruptions' | '
   };
 }
 
-/** The model of dumps (their `model` / `model_sha256` metadata), refused when the sets disagree. */
-function dumpModel(sources: readonly (BatchSource | undefined)[]): DetectorData['model'] {
-  let found: { file?: string; sha256?: string; label: string } | undefined;
-  for (const s of sources) {
-    const meta = (s as DumpSource | undefined)?.dump?.metadata;
-    if (!meta) continue;
-    const sha = meta.model_sha256;
-    if (found?.sha256 && sha && sha !== found.sha256) throw new NapoodError(s!.label, `a dump of the same model as ${found.label} (sha256 ${found.sha256.slice(0, 12)}…)`, `sha256 ${sha.slice(0, 12)}…`);
-    if (!found || (!found.sha256 && sha)) found = { ...(meta.model ? { file: meta.model } : {}), ...(sha ? { sha256: sha } : {}), label: s!.label };
-  }
-  return found ? { ...(found.file ? { file: found.file } : {}), ...(found.sha256 ? { sha256: found.sha256 } : {}) } : {};
-}
-
-function calibrationText(c: Calibration, method: string, n: number): string {
-  const p = (x: number) => (100 * x).toFixed(2);
-  const ci = c.realisedTprCi ? ` (95 % bootstrap interval ${p(c.realisedTprCi[0])}–${p(c.realisedTprCi[1])} %)` : '';
-  return `\nthreshold: ${method} score ≥ ${c.threshold} is ID (α = ${c.alpha}: order statistic k = ⌊α(n + 1)⌋ = ${c.k} of n = ${n} calibration scores): TPR ${p(c.realisedTpr)} % on the calibration set${ci}; expected TPR on new ID data ${p(c.expectedTpr)} %\n`;
-}
-
 export async function runTune(argv: string[]): Promise<number> {
   const values = parseCommand(tuneSpec, argv);
-  const valPath = stringOption(values, 'val', true);
+  const valPath = stringOption(values, 'val');
+  if (valPath === undefined) throw new NapoodError('--val', 'held-out ID validation images to tune on (for a method whose parameters you fix yourself, tune nothing: napood calibrate --methods nap-e:w=0.5 --cal SET --out DETECTOR)', 'none');
   const pseudoPath = stringOption(values, 'pseudo-ood');
   const fitPath = stringOption(values, 'fit');
   const calPath = stringOption(values, 'cal');
@@ -123,7 +86,7 @@ export async function runTune(argv: string[]): Promise<number> {
   if (out && !calPath) throw new NapoodError('--out', '--cal SET with it (the detector\'s threshold is calibrated on held-out ID data)', '--out without --cal');
   if (calPath) {
     for (const [flag, p] of [['--val', valPath], ['--fit', fitPath]] as const) {
-      if (p !== undefined && same(calPath, p)) throw new NapoodError('--cal', `held-out ID data, not the ${flag} set (the calibration must not reuse data used for fitting or tuning)`, describe(calPath));
+      if (p !== undefined && samePath(calPath, p)) throw new NapoodError('--cal', `held-out ID data, not the ${flag} set (the calibration must not reuse data used for fitting or tuning)`, describe(calPath));
     }
   }
   if (jsonPath === '-' && out === '-') throw new NapoodError('--out', 'a file path', '-');
@@ -181,27 +144,10 @@ export async function runTune(argv: string[]): Promise<number> {
       const scores = await calibrationScores(chosen, cal, head, { tpr, valNames: result.valNames, events: stderrEvents(progress, 'calibrate') });
       progress.done();
       const calibration = calibrate(scores, { tpr, bootstrap, seed, argument: `--cal ${calPath}` });
-      text += calibrationText(calibration, chosen.spec.text, calibration.n);
+      text += calibrationText(calibration, chosen.spec.text);
       if (out) {
-        const classes = sets.classNames;
-        const dumpOf = cal as DumpSource;
-        const data: DetectorData = {
-          model: model
-            ? { file: model.info.file, sha256: sha256File(model.info.file, '--model'), input: { name: model.info.input.name, dims: [...model.info.inputDims], layout: model.info.inputLayout }, featureMapTensor: model.info.featureMap }
-            : dumpModel([cal, val, train]),
-          source: model ? 'model' : 'dumps',
-          features: model
-            ? { featureMap: [...model.info.featureShape], ...(model.info.pooledDim !== undefined ? { pooled: model.info.pooledDim } : {}), classes: model.info.numClasses }
-            : { ...(dumpOf.featureMapShape ? { featureMap: dumpOf.featureMapShape.slice(1) } : {}), ...(dumpOf.channels !== undefined ? { pooled: dumpOf.channels } : {}), ...(head ? { classes: head.k } : dumpOf.classes !== undefined ? { classes: dumpOf.classes } : {}) },
-          ...(classes?.length ? { classes } : {}),
-          ...(model ? { preprocess: sets.preprocess! } : {}),
-          method: chosen,
-          calibration,
-          calibrationSet: calPath,
-          tune: result.report,
-        };
-        files.push({ flag: '--out', path: out, data: await encodeDetector(data) });
-        text += `detector: ${out} (${chosen.spec.text}; check with napood check --detector ${out}${model ? ` --model ${model.info.file}` : ''} INPUT…)\n`;
+        files.push({ flag: '--out', path: out, data: await encodeDetector(detectorData(sets, head, cal, [val, train], { method: chosen, calibration, calPath: calPath!, tune: result.report })) });
+        text += detectorLine(out, chosen.spec.text, model?.info.file, 'chosen by tune');
       }
     }
     const json = JSON.stringify(result.report, null, 2) + '\n';

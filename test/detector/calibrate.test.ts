@@ -3,11 +3,16 @@
  * k-th smallest score with k = ⌊α(n + 1)⌋ and realises the target TPR on the calibration set;
  * p-values are (1 + #{s_i ≤ s}) / (n + 1) by a plain count; the verdict at α agrees with the
  * threshold; the minimum n is τ/(1 − τ); too small a set is refused with the number needed; the
- * level is valid (simulated exchangeable ID scores flag at most α of new ID inputs on average).
+ * level is valid (simulated exchangeable ID scores flag at most α of new ID inputs on average);
+ * the calibration-conditional TPR bound equals scipy's Beta quantile (fixtures/tpr-bound.json,
+ * written by fixtures/tpr-bound.py) and holds in simulation.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, checkLevel, conformalPValue, isOodAt, minCalibrationSize, orderIndex, thresholdAt } from '../../src/app/calibrate.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { calibrate, calibrationSummary, checkLevel, conformalPValue, isOodAt, minCalibrationSize, orderIndex, thresholdAt, tprLowerBound } from '../../src/app/calibrate.js';
+import { repoRoot } from '../helpers.js';
 import { NapoodError } from '../../src/errors.js';
 import { Xoshiro128 } from '../../src/math/random.js';
 
@@ -91,4 +96,38 @@ test('the level holds: exchangeable ID scores flag about α (at most α on avera
   const rate = flagged / total;
   // k = ⌊0.1 · 31⌋ = 3 → exact rate 3/31 = 0.0968 without ties (less with ties); 4000 draws: σ ≈ 0.005.
   assert.ok(rate <= alpha + 0.015 && rate > 0.06, `flagged ${rate}`);
+});
+
+test('the TPR bound at 95 % confidence is the 5 % quantile of Beta(n + 1 − k, k), as scipy computes it', () => {
+  const golden = JSON.parse(readFileSync(join(repoRoot, 'test', 'detector', 'fixtures', 'tpr-bound.json'), 'utf8')) as { cases: { n: number; k: number; delta: number; bound: number }[] };
+  assert.ok(golden.cases.length >= 40);
+  for (const { n, k, delta, bound } of golden.cases) {
+    const got = tprLowerBound(n, k, delta);
+    assert.ok(Math.abs(got - bound) < 1e-9, `n ${n}, k ${k}, δ ${delta}: ${got} vs scipy ${bound}`);
+  }
+  const c = calibrate(normals(1000, 3), { tpr: 0.95, bootstrap: 0 });
+  assert.deepEqual(c.tprLowerBound, { confidence: 0.95, tpr: tprLowerBound(1000, 50) });
+  assert.ok(Math.abs(c.tprLowerBound.tpr - golden.cases.find((g) => g.n === 1000 && g.k === 50 && g.delta === 0.05)!.bound) < 1e-9);
+  const g = calibrationSummary(c).guarantee as { tpr_lower_bound: unknown; expected_tpr: string };
+  assert.deepEqual(g.tpr_lower_bound, c.tprLowerBound);
+  assert.match(g.expected_tpr, /1 - k\/\(n \+ 1\) = ceil\(tpr \(n \+ 1\)\)\/\(n \+ 1\) = 0\.95004995/);
+  assert.throws(() => tprLowerBound(10, 0), /k: expected an order index from 1 to n = 10/);
+  assert.throws(() => tprLowerBound(10, 2, 1), /delta: expected a probability in \(0, 1\)/);
+});
+
+test('the TPR bound holds in simulation: about 5 % of calibration sets give a TPR below it', () => {
+  // Uniform scores: the TPR of s_(k) is exactly 1 − s_(k). n = 100, k = 5; 4000 sets: σ of the share ≈ 0.0034.
+  const bound = tprLowerBound(100, 5);
+  const rng = new Xoshiro128(11);
+  let below = 0;
+  const sets = 4000;
+  for (let r = 0; r < sets; r++) {
+    const s = new Float64Array(100);
+    for (let i = 0; i < 100; i++) s[i] = rng.nextDouble();
+    const c = calibrate(s, { tpr: 0.95, bootstrap: 0 });
+    assert.equal(c.k, 5);
+    if (1 - c.threshold < bound) below++;
+  }
+  const share = below / sets;
+  assert.ok(share > 0.037 && share < 0.063, `share of calibration sets with TPR below the bound: ${share}`);
 });

@@ -1,6 +1,6 @@
 /**
  * `napood tune` and `napood check` as a user runs them (the built binary in a child process):
- * the detector and report files, the table / JSON lines / CSV of check, exit code 3 with
+ * the detector and report files, the table / TSV (the default in a pipe) / JSON lines / CSV of check, exit code 3 with
  * --fail-on-ood, the dump route (dumps made in the test: --pseudo-ood, no model), and refusals that leave no
  * file behind.
  */
@@ -56,14 +56,15 @@ test('napood tune --model … --cal … --out, then napood check: table, --json,
     assert.ok(!existsSync(join(t.dir, 'y.detector')) && !existsSync(join(t.dir, 'z.detector')));
 
     const check = ['check', '--detector', det, '--model', modelPath];
-    const [table, lines, csv, failing, wrongModel, noInput, lowAlpha] = await Promise.all([
-      napood(...check, news),
+    const [table, lines, csv, failing, wrongModel, noInput, lowAlpha, piped] = await Promise.all([
+      napood(...check, '--table', news),
       napood(...check, '--json', news),
       napood(...check, '--csv', join(news, 'syn-4-0.png'), join(news, 'syn-4-1.png')),
       napood(...check, '--alpha', '0.5', '--fail-on-ood', news),
       napood('check', '--detector', det, '--model', otherModel, news),
       napood(...check),
       napood(...check, '--alpha', '0.001', news),
+      napood(...check, news),
     ]);
     assert.equal(table.code, 0, table.stderr);
     const rows = table.stdout.trimEnd().split('\n');
@@ -75,6 +76,17 @@ test('napood tune --model … --cal … --out, then napood check: table, --json,
     for (const o of objs) {
       assert.deepEqual(Object.keys(o), ['path', 'score', 'p_value', 'verdict', 'class', 'confidence']);
       assert.ok(o.verdict === 'ID' || o.verdict === 'OOD');
+    }
+    // stdout is a pipe here: tab-separated values by default, the same rows as --json.
+    assert.equal(piped.code, 0, piped.stderr);
+    const tsv = piped.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    assert.deepEqual(tsv[0], ['path', 'score', 'p_value', 'verdict', 'class', 'confidence']);
+    assert.equal(tsv.length, 7);
+    assert.ok(!/ {2}/.test(piped.stdout), 'no padding');
+    for (const [i, f] of tsv.slice(1).entries()) {
+      assert.equal(f.length, 6);
+      const o = objs[i]!;
+      assert.deepEqual([f[0], Number(f[1]), Number(f[2]), f[3], f[4], Number(f[5])], [o.path, o.score, o.p_value, o.verdict, String(o.class), o.confidence], 'full-precision numbers, as --json');
     }
     assert.equal(csv.stdout.split('\n')[0], 'path,score,p_value,verdict,class,confidence');
     assert.equal(csv.stdout.trimEnd().split('\n').length, 3);
@@ -108,11 +120,22 @@ test('napood tune on feature dumps (--pseudo-ood), then napood check DUMP withou
     const data = await decodeDetector(readFileSync(det));
     assert.equal(data.source, 'dumps');
     assert.equal(data.model.sha256, sha256File(modelPath), 'the dumps\' model_sha256 is recorded');
-    const [own, other, withModel] = await Promise.all([
+    const fixed = join(t.dir, 'fixed.detector');
+    const [own, other, withModel, calibrated] = await Promise.all([
       napood('check', '--detector', det, '--json', dump('val')),
       napood('check', '--detector', det, otherDump),
       napood('check', '--detector', det, '--model', modelPath, dump('val')),
+      napood('calibrate', '--methods', 'nap-e:w=0.4', '--cal', dump('cal'), '--out', fixed, '--bootstrap', '0'),
     ]);
+    // napood calibrate on dumps: no model, nothing tuned; the dumps' model is recorded; it checks dumps.
+    assert.equal(calibrated.code, 0, calibrated.stderr);
+    const fixedData = await decodeDetector(readFileSync(fixed));
+    assert.equal(fixedData.source, 'dumps');
+    assert.equal(fixedData.chosenBy, 'user');
+    assert.equal(fixedData.model.sha256, sha256File(modelPath));
+    const checkedFixed = await napood('check', '--detector', fixed, '--tsv', dump('val'));
+    assert.equal(checkedFixed.code, 0, checkedFixed.stderr);
+    assert.equal(checkedFixed.stdout.trimEnd().split('\n').length, 31);
     assert.equal(own.code, 0, own.stderr);
     const rows = own.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.equal(rows.length, 30);

@@ -1,7 +1,8 @@
 /**
  * Detectors in the library: tune → calibrate → save → loadDetector → check gives the scores of
  * OodModel.score, the p-values of a count written here, the predicted class and MSP confidence of
- * the model; fitted states with typed arrays survive the file; and every refusal of the issue:
+ * the model; fitted states with typed arrays survive the file; the file says who chose the method
+ * (tune, or the user when nothing was tuned); and every refusal of the issue:
  * a truncated, edited or newer-version file, a file that is no detector, a model that does not
  * match, a calibration set too small or shared with ID-val, an empty or all-corrupt set.
  */
@@ -42,6 +43,7 @@ test('tune → calibrate → save → load → check: the scores of OodModel.sco
     try {
       assert.equal(loaded.method, report.chosen);
       assert.equal(loaded.data.tune?.chosen, report.chosen, 'the tune report travels in the file');
+      assert.equal(loaded.data.chosenBy, 'tune');
       await ref.fit(`${report.chosen},msp,maxlogit`, syntheticImages(30, 2));
       const want = await ref.score(news);
       for (const r of [await loaded.check(news), await loaded.check(folder)]) {
@@ -84,6 +86,8 @@ test('a fitted state with typed arrays (DICE) round-trips through the file as te
     assert.deepEqual(back.method.state, det.data.method.state);
     assert.deepEqual(Array.from(back.calibration.scores), Array.from(det.data.calibration.scores));
     assert.equal(back.calibration.threshold, det.threshold);
+    assert.equal(back.chosenBy, 'user', 'fitted and calibrated without tune: fixed by the user');
+    assert.equal(back.tune, undefined);
     const again = await decodeDetector(await (await (await import('../../src/app/detector.js')).openDetector(await det.bytes())).bytes());
     assert.deepEqual(again.method.state, det.data.method.state);
   } finally {
