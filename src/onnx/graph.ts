@@ -23,10 +23,8 @@
 import { NapoodError, describe } from '../errors.js';
 import { MAX_POOL_CANDIDATES } from './limits.js';
 import { ancestors as nodeAncestors, attr, attrFloat, attrInt, checkGraph, constantNodeValue, nodeLabel, producerMap, realInputs, tensorNumbers } from './nodes.js';
-import {
-  DataType, dataTypeName, encodeSubModel,
-  type Dim, type ModelProto, type NodeProto, type TensorProto,
-} from './proto.js';
+import { DataType, dataTypeName, type Dim, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
+import { encodeSubModel } from './write.js';
 export { realInputs };
 
 export type PoolKind = 'GlobalAveragePool' | 'ReduceMean' | 'AveragePool';

@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NapoodError } from '../../src/errors.js';
+import { DataType, decodeModel, decodeTensor, tensorValues } from '../../src/onnx/proto.js';
 import {
-  DataType, ProtoDecodeError, concatBytes, decodeModel, decodeTensor, encodeVarint, lenField, readFields, stringField, tensorValues, varintField,
-} from '../../src/onnx/proto.js';
+  ProtoDecodeError, concatBytes, encodeVarint, lenField, readFields, stringField, varintField,
+} from '../../src/onnx/wire.js';
 
 /** A ModelProto with one initializer (dims, raw float data) and one node. */
 function model(dims: readonly number[], raw: Uint8Array, packed = false): Uint8Array {
