@@ -1,5 +1,5 @@
 /**
- * Issue #10, class 6: the ONNX protobuf decoder (src/onnx/proto.ts). Absurd or negative tensor
+ * Issue #10, class 6: the ONNX protobuf decoder (src/onnx/wire.ts, proto.ts). Absurd or negative tensor
  * dims, varints over 64 bits, field tags out of range and lengths past the end are
  * ProtoDecodeErrors, which are NapoodErrors naming the file; never a RangeError (which
  * `new Float64Array(numel(dims))` gave for dims [-10, 32] or [1e6, 1e6] before).
