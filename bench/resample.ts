@@ -297,7 +297,7 @@ function image(w: number, h: number, ch: number, seed: number): Uint8Array {
   return px;
 }
 
-/** torchvision Resize(r) + CenterCrop(size) geometry (as src/images/preprocess.ts resizeGeometry). */
+/** torchvision Resize(r) + CenterCrop(size) geometry (as src/images/pixels.ts resizeGeometry). */
 function centreCrop(w: number, h: number, r: number, size: number): ResampleWindow {
   const resizeW = w <= h ? r : Math.trunc((r * w) / h);
   const resizeH = w <= h ? Math.trunc((r * h) / w) : r;

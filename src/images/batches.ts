@@ -10,7 +10,8 @@
 import { NapoodError, describe } from '../errors.js';
 import { ImageSkip, type ImageDecoder } from './decoder.js';
 import { DEFAULT_MAX_PIXELS, prepareImageInput, type ImageInput, type PrepareImageOptions, type PreparedImage } from './prepare.js';
-import { imageShape, normalizeInto, type Preprocess } from './preprocess.js';
+import { normalizeInto } from './pixels.js';
+import { imageShape, type Preprocess } from './preprocess.js';
 
 export interface ImageBatch {
   readonly n: number;

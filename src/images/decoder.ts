@@ -9,7 +9,7 @@
  * What a decoder must give, to match Pillow's `Image.open(f).convert('RGB' | 'L')` (the
  * torchvision pipeline): the stored 8-bit samples, without colour management (no ICC transform),
  * without applying EXIF orientation, without premultiplying or compositing alpha, CMYK JPEGs
- * through Pillow's naive CMYK → RGB (preprocess.ts `cmykToRgb`), 16-bit samples as their high
+ * through Pillow's naive CMYK → RGB (pixels.ts `cmykToRgb`), 16-bit samples as their high
  * byte, the first frame of an animation. It may give 1 (grey), 3 (RGB) or 4 (RGBA) channels
  * whatever the file holds: the pipeline drops alpha (never composites it) and converts between
  * grey and RGB as Pillow does, which is exact for grey files decoded to R = G = B.
@@ -17,7 +17,8 @@
 import { readImageHeader, type ImageHeader } from './header.js';
 import type { ImageFormat } from './items.js';
 import { decodePng, type PngHeader, type PngZlib } from './png.js';
-import type { Interpolation, ResizeGeometry } from './preprocess.js';
+import type { ResizeGeometry } from './pixels.js';
+import type { Interpolation } from './preprocess.js';
 
 /** Decoded pixels: interleaved HWC uint8, width · height · channels bytes. */
 export interface DecodedImage {

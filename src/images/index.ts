@@ -7,11 +7,11 @@ export {
   IMAGE_EXTENSIONS, compareCodePoints, describeBytes, hasImageExtension, labelName, sampleItems, sniffFormat,
   type ImageFormat, type ImageItem, type ImageList,
 } from './items.js';
+export { cmykToRgb, convertChannels, normalizeInto, resizeGeometry, type ResizeGeometry } from './pixels.js';
 export {
-  INTERPOLATIONS, PRESETS, SHARP_KERNELS, checkAgainstModel, cmykToRgb, convertChannels, imageShape,
-  normalizeInto, parsePreprocess, parsePreprocessFields, parsePreprocessText, preprocessForModel, resizeGeometry,
-  type ChannelOrder, type Interpolation, type Layout, type Preprocess, type PreprocessInput,
-  type Resampler, type ResizeGeometry,
+  INTERPOLATIONS, PRESETS, SHARP_KERNELS, checkAgainstModel, imageShape, parsePreprocess,
+  parsePreprocessFields, parsePreprocessText, preprocessForModel, type ChannelOrder, type Interpolation,
+  type Layout, type Preprocess, type PreprocessInput, type Resampler,
 } from './preprocess.js';
 export { resamplePil, type PilFilter, type ResampleWindow } from './resample.js';
 export {

@@ -11,10 +11,10 @@
  * 3. The decoder decodes (decoder.ts says what it must give, to match Pillow).
  * 4. Channel conversion as PIL's convert (alpha dropped, RGB → L with Pillow's luma, L → RGB
  *    replicated) before resizing, then resample.ts (Pillow's `Image.resize`, bit-exact) to
- *    torchvision's Resize + CenterCrop geometry (preprocess.ts `resizeGeometry`). With
+ *    torchvision's Resize + CenterCrop geometry (pixels.ts `resizeGeometry`). With
  *    `resampler: "sharp"` the decoder resizes (`decodeResized`, Node's libvips), then channels
  *    are converted.
- * 5. `preprocessImage` normalises into float32 (preprocess.ts `normalizeInto`, as torchvision).
+ * 5. `preprocessImage` normalises into float32 (pixels.ts `normalizeInto`, as torchvision).
  *
  * Failures of one image (not an image, too large, damaged) throw `ImageSkip` with the reason;
  * usage errors (a channel mismatch with `channelMismatch: 'error'`, a decoder that cannot do what
@@ -24,7 +24,8 @@ import { NapoodError, describe } from '../errors.js';
 import { ImageSkip, type DecodedImage, type ImageDecoder, type ImageInfo } from './decoder.js';
 import { readImageHeader } from './header.js';
 import { byteCount, describeBytes, groupDigits, sniffFormat, type ImageFormat } from './items.js';
-import { convertChannels, imageShape, normalizeInto, resizeGeometry, type Preprocess } from './preprocess.js';
+import { convertChannels, normalizeInto, resizeGeometry } from './pixels.js';
+import { imageShape, type Preprocess } from './preprocess.js';
 import { resamplePil } from './resample.js';
 
 /** Default pixel limit: 40 megapixels (a 7300 × 5500 photo); Pillow warns at 89 MP. */

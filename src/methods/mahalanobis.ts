@@ -11,7 +11,8 @@
  * the covariance). Scoring uses (z − μ)ᵀP(z − μ) = zᵀPz − 2 (Pμ)ᵀz + μᵀPμ: one P·z per sample.
  */
 import { NapoodError } from '../errors.js';
-import { covarianceAccumulator, pinvh } from '../math/linalg.js';
+import { covarianceAccumulator } from '../math/covariance.js';
+import { pinvh } from '../math/linalg.js';
 import type { Fitter, MethodDefinition, StateCheckContext, StateProblem } from '../types.js';
 import { StateChecker } from './state-check.js';
 import { requireLabels, requirePooled } from './needs.js';

@@ -12,7 +12,9 @@
  * Logits are W z + b from the head (as in the repository), not the dump's logits.
  */
 import { NapoodError } from '../errors.js';
-import { covarianceAccumulator, pinv, symmetricEigen } from '../math/linalg.js';
+import { covarianceAccumulator } from '../math/covariance.js';
+import { symmetricEigen } from '../math/eigen.js';
+import { pinv } from '../math/linalg.js';
 import type { Fitter, LinearHead, MethodDefinition, StateCheckContext, StateProblem } from '../types.js';
 import { StateChecker } from './state-check.js';
 import { linearForward, logSumExpRows, maxRows } from './common.js';

@@ -3,7 +3,7 @@
  * before global pooling, the pooled feature z and the logits of each batch (a FeatureBatch), and
  * the classifier head (SPEC §4.1).
  *
- * The model bytes are edited losslessly (proto.ts `appendGraphOutputs`): the feature map, the
+ * The model bytes are edited losslessly (write.ts `appendGraphOutputs`): the feature map, the
  * pooled tensor, the logits (when they are not already an output) and any `extraOutputs` become
  * extra graph outputs; every original byte is kept and the batch dimension stays dynamic. A
  * one-layer head is applied as W z + b with float64 accumulation; a deeper head (VGG-style MLP)
@@ -18,7 +18,9 @@ import { analyseGraph, headSubModel, type GraphAnalysis } from './graph.js';
 import { prepareModelBytes, type ExternalDataReader } from './external.js';
 import { bytesText, grouped, MAX_BATCH_BYTES, MAX_INPUT_PIXELS } from './limits.js';
 import { decodeOnnx } from './nodes.js';
-import { ProtoDecodeError, appendGraphOutputs, type Dim, type ModelProto } from './proto.js';
+import type { Dim, ModelProto } from './proto.js';
+import { ProtoDecodeError } from './wire.js';
+import { appendGraphOutputs } from './write.js';
 import { checkRuntimeSupport, openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from './runtime.js';
 
 export interface OnnxLoadOptions {

@@ -1,11 +1,9 @@
 /**
  * Graph construction: encoding of the nodes and tensors generated graphs add (protobuf wire format,
- * proto.ts primitives), and the `Builder` that collects them under fresh names (grad/ uses it).
+ * wire.ts primitives), and the `Builder` that collects them under fresh names (grad/ uses it).
  */
-import {
-  DataType, WIRE_FIXED32, concatBytes, encodeVarint, lenField, numel, stringField, varintField,
-  type AttributeProto, type NodeProto,
-} from './proto.js';
+import { DataType, numel, type AttributeProto, type NodeProto } from './proto.js';
+import { WIRE_FIXED32, concatBytes, encodeVarint, lenField, stringField, varintField } from './wire.js';
 
 /** An attribute of a generated node. */
 export interface AttrSpec {

@@ -20,7 +20,11 @@
  */
 import { NapoodError, describe, shapeString } from '../errors.js';
 import { bytesText, grouped, MAX_GRAPH_DEPTH, MAX_TENSOR_BYTES, tensorBytes } from './limits.js';
-import { ProtoDecodeError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, concatBytes, dataTypeName, lenField, readFields, type WireField } from './proto.js';
+import { dataTypeName } from './proto.js';
+import {
+  ProtoDecodeError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, concatBytes, lenField, readFields,
+  type WireField,
+} from './wire.js';
 
 /** Where the values of one external tensor are: `length` bytes at `offset` of the file `location` (relative to the model's folder). */
 export interface ExternalDataRef {

@@ -6,9 +6,10 @@
 import { NapoodError, describe, shapeString } from '../errors.js';
 import { grouped, MAX_NODES, MAX_TENSOR_BYTES, tensorBytes } from './limits.js';
 import {
-  ProtoDecodeError, dataTypeName, decodeModel, tensorValues,
-  type AttributeProto, type Dim, type ModelProto, type NodeProto, type TensorProto,
+  dataTypeName, decodeModel, tensorValues, type AttributeProto, type Dim, type ModelProto, type NodeProto,
+  type TensorProto,
 } from './proto.js';
+import { ProtoDecodeError } from './wire.js';
 
 /**
  * Decode ONNX bytes and check the graph's structure (`checkGraph`); a NapoodError naming `file`

@@ -1,9 +1,8 @@
-/** Pieces of common.ts the golden images do not reach. */
+/** Pieces of common.ts and filters.ts the golden images do not reach. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  borderReflect, borderReflect101, gaussianFilter, gaussianHalfKernel, npArange, pyRound,
-} from '../../src/images/corrupt/common.js';
+import { borderReflect, borderReflect101, npArange, pyRound } from '../../src/images/corrupt/common.js';
+import { gaussianFilter, gaussianHalfKernel } from '../../src/images/corrupt/filters.js';
 
 test('a Gaussian wider than the image (folded weights) equals the plain tap sum over the reflected line', () => {
   const h = 9;

@@ -1,5 +1,5 @@
 /**
- * Issue #10, class 6: the ONNX protobuf decoder (src/onnx/proto.ts). Absurd or negative tensor
+ * Issue #10, class 6: the ONNX protobuf decoder (src/onnx/wire.ts, proto.ts). Absurd or negative tensor
  * dims, varints over 64 bits, field tags out of range and lengths past the end are
  * ProtoDecodeErrors, which are NapoodErrors naming the file; never a RangeError (which
  * `new Float64Array(numel(dims))` gave for dims [-10, 32] or [1e6, 1e6] before).
@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NapoodError } from '../../src/errors.js';
+import { DataType, decodeModel, decodeTensor, tensorValues } from '../../src/onnx/proto.js';
 import {
-  DataType, ProtoDecodeError, concatBytes, decodeModel, decodeTensor, encodeVarint, lenField, readFields, stringField, tensorValues, varintField,
-} from '../../src/onnx/proto.js';
+  ProtoDecodeError, concatBytes, encodeVarint, lenField, readFields, stringField, varintField,
+} from '../../src/onnx/wire.js';
 
 /** A ModelProto with one initializer (dims, raw float data) and one node. */
 function model(dims: readonly number[], raw: Uint8Array, packed = false): Uint8Array {

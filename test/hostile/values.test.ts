@@ -1,7 +1,7 @@
 /**
  * Issue #10, class 4: a float64 value beyond float32's range (1e39) became +Inf in the
  * conversion and was reported as "+Inf at row 5"; it is now reported as a value that overflows
- * float32 (src/node/io/dump.ts checkFinite reads the element again as float64). True NaN / ±Inf
+ * float32 (src/node/io/dump-tensors.ts checkFinite reads the element again as float64). True NaN / ±Inf
  * in the file are still reported as such.
  */
 import { test } from 'node:test';

@@ -1,12 +1,13 @@
-/** preprocess.ts: settings, parsing and validation, presets, geometry, pixel kernels. */
+/** preprocess.ts: settings, parsing and validation, presets; pixels.ts: geometry, pixel kernels. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError } from '../../src/errors.js';
+import { convertChannels, normalizeInto, resizeGeometry } from '../../src/images/pixels.js';
 import {
-  PRESETS, checkAgainstModel, convertChannels, imageShape, normalizeInto, parsePreprocess, parsePreprocessText, preprocessForModel,
-  resizeGeometry, type Preprocess,
+  PRESETS, checkAgainstModel, imageShape, parsePreprocess, parsePreprocessText, preprocessForModel,
+  type Preprocess,
 } from '../../src/images/preprocess.js';
 import { preprocessFromFlags, readPreprocessFile } from '../../src/node/images/preprocess-flags.js';
 import { tempDir } from './helpers.js';

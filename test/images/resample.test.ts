@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { resamplePil, type PilFilter } from '../../src/images/resample.js';
-import { convertChannels } from '../../src/images/preprocess.js';
+import { convertChannels } from '../../src/images/pixels.js';
 import { decodeImage } from '../../src/node/images/loader.js';
 import { img, ref, diff } from './helpers.js';
 

@@ -1,17 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  covarianceAccumulator,
-  matmul,
-  matmulABt,
-  matVec,
-  pinv,
-  pinvh,
-  pinvhWithRank,
-  symmetricEigen,
-  symmetricEigenvalues,
-  transpose,
-} from '../../src/math/linalg.js';
+import { covarianceAccumulator } from '../../src/math/covariance.js';
+import { symmetricEigen, symmetricEigenvalues } from '../../src/math/eigen.js';
+import { pinv, pinvh, pinvhWithRank } from '../../src/math/linalg.js';
+import { matmul, matmulABt, matVec, transpose } from '../../src/math/products.js';
 import { NapoodError } from '../../src/errors.js';
 import { assertClose, loadFixture, maxAbs, normals, rng } from './fixtures.js';
 

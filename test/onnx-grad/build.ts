@@ -5,7 +5,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { encodeNode, encodeTensor, type AttrSpec } from '../../src/onnx/encode.js';
-import { DataType, encodeSubModel } from '../../src/onnx/proto.js';
+import { DataType } from '../../src/onnx/proto.js';
+import { encodeSubModel } from '../../src/onnx/write.js';
 
 export interface NodeSpec {
   op: string;

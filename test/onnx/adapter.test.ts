@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadOnnxModel } from '../../src/node/onnx.js';
-import { decodeModel, readFields, tensorValues } from '../../src/onnx/proto.js';
+import { decodeModel, tensorValues } from '../../src/onnx/proto.js';
+import { readFields } from '../../src/onnx/wire.js';
 import { FIXTURES, assertClose, expectOf, maxAbsDiff, modelFixtures, napoodError, readNpy } from './fixtures.js';
 
 const TOL = 1e-4;

@@ -1,14 +1,15 @@
 /**
- * Tests of the protobuf wire-format reader / writer (src/onnx/proto.ts): spec examples, round trips,
+ * Tests of the protobuf wire-format reader / writer (src/onnx/wire.ts, proto.ts, write.ts): spec examples, round trips,
  * truncated data, a real torch export, and the lossless append of graph outputs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { DataType, decodeModel, decodeTensor, decodeValueInfo, tensorValues } from '../../src/onnx/proto.js';
 import {
-  DataType, ProtoDecodeError, appendGraphOutputs, concatBytes, decodeModel, decodeTensor, decodeValueInfo,
-  encodeValueInfo, encodeVarint, lenField, readFields, stringField, tensorValues, varintField,
-} from '../../src/onnx/proto.js';
+  ProtoDecodeError, concatBytes, encodeVarint, lenField, readFields, stringField, varintField,
+} from '../../src/onnx/wire.js';
+import { appendGraphOutputs, encodeValueInfo } from '../../src/onnx/write.js';
 import { FIXTURES, expectOf, readNpy } from './fixtures.js';
 
 test('varint encoding matches the protobuf spec examples', () => {

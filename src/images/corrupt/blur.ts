@@ -25,9 +25,9 @@
  *   gaussian_blur σ  CIFAR .4 .6 .7 .8 1 · ImageNet 1 2 3 4 6   (skimage gaussian, mode 'nearest', truncate 4)
  */
 import {
-  borderReflect101, clippedZoom, f32, gaussianFilter, motionBlurMagick, npArange, to01, to01F32,
-  toUint8From01, toUint8From01F32, truncU8, type PixelImage,
+  borderReflect101, f32, npArange, to01, to01F32, toUint8From01, toUint8From01F32, truncU8, type PixelImage,
 } from './common.js';
+import { clippedZoom, gaussianFilter, motionBlurMagick } from './filters.js';
 
 export const DEFOCUS_BLUR = {
   cifar: [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]],

@@ -26,9 +26,10 @@
  *     skimage rgb2hsv, S = clip(S·a + b, 0, 1), hsv2rgb. Grey: via RGB (common.viaRgb).
  */
 import {
-  borderReflect, f32, gaussianFilter, mapHsv, npPairwiseSum, to01, to01F32, toUint8From01,
-  toUint8From01F32, type ParamSet, type PixelImage,
+  borderReflect, f32, mapHsv, npPairwiseSum, to01, to01F32, toUint8From01, toUint8From01F32, type ParamSet,
+  type PixelImage,
 } from './common.js';
+import { gaussianFilter } from './filters.js';
 import { affineTransform, warpAffineF32 } from './cv.js';
 import { jpegRoundTrip } from './jpeg.js';
 import { resamplePil } from '../resample.js';

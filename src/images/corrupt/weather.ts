@@ -41,9 +41,9 @@
  * the same on every channel and runs on the one channel.
  */
 import {
-  clippedZoom, f32, gaussianFilter, mapHsv, motionBlurMagick, to01, to01F32,
-  toUint8From01, toUint8From01F32, truncU8, type ParamSet, type PixelImage,
+  f32, mapHsv, to01, to01F32, toUint8From01, toUint8From01F32, truncU8, type ParamSet, type PixelImage,
 } from './common.js';
+import { clippedZoom, gaussianFilter, motionBlurMagick } from './filters.js';
 import { boxBlur3F32, boxBlur3U8, canny, distanceTransform5, equalizeHist, filter2DU8 } from './cv.js';
 
 export const SNOW = {

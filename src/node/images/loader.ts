@@ -25,7 +25,7 @@
  *    thread; the same pixels as libvips), which leaves interlaced, 16-bit grey and damaged files
  *    to libvips; everything else is decoded by libvips (`nodeImageDecoder` = png.ts in front of
  *    `sharpDecoder`).
- * 4. Resize and crop (preprocess.ts `resizeGeometry`):
+ * 4. Resize and crop (pixels.ts `resizeGeometry`):
  *    - resampler "pil" (default): channel conversion first (RGB → L with Pillow's luma formula,
  *      L → RGB replicated), then resample.ts, a bit-exact port of Pillow's `Image.resize`; the
  *      pixels equal torchvision's PIL pipeline (Resize + CenterCrop) whenever the decoder gives the
@@ -37,7 +37,7 @@
  *      few grey levels), and when enlarging libvips samples with a half-pixel offset from
  *      Pillow's (differences of a hundred levels at edges), so models trained with torchvision
  *      should keep "pil".
- * 5. Normalise into the batch (preprocess.ts `normalizeInto`, float32 as torchvision).
+ * 5. Normalise into the batch (pixels.ts `normalizeInto`, float32 as torchvision).
  *
  * A few images are decoded concurrently (sharp works in libuv's thread pool) while the output
  * order stays the input order. Files that cannot be read or decoded, or that are too large, are
@@ -51,7 +51,8 @@ import { ImageSkip, withPngFastPath, type DecodedImage, type DecodeRequest, type
 import { readImageHeader } from '../../images/header.js';
 import { sniffFormat, type ImageFormat, type ImageItem } from '../../images/items.js';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, checkImageHead, decodeImageBytes, prepareImageBytes, type PrepareImageOptions, type PreparedImage } from '../../images/prepare.js';
-import { cmykToRgb, SHARP_KERNELS, type Preprocess } from '../../images/preprocess.js';
+import { cmykToRgb } from '../../images/pixels.js';
+import { SHARP_KERNELS, type Preprocess } from '../../images/preprocess.js';
 import { OpenFailure, openFailure, openRegularFile, readFully } from './files.js';
 import { nodeZlib } from './zlib.js';
 

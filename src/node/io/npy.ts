@@ -8,13 +8,15 @@
  *
  * Supported descr: float32/16/64, int64/32/16, uint8, int8, little- or big-endian ('<', '>', '='
  * native, '|' for one-byte types). Fortran order is refused for ≥ 2-D arrays (napood reads C-order
- * rows). The data size is checked against the file size before anything is read.
+ * rows). The data size is checked against the file size before anything is read. The header's
+ * dict literal is read by npy-literal.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NapoodError, describe, shapeString } from '../../errors.js';
 import { type DType, HOST_LITTLE_ENDIAN, dtypeSize, swapBytes } from './convert.js';
 import { openAtomicWriter, writeFileAtomic } from './atomic.js';
+import { PyLiteralParser } from './npy-literal.js';
 import { type StoredTensor, elementCount, readTensorFloat32, shapeByteLength } from './tensor.js';
 import { openRegularFile, readAt } from './file.js';
 
@@ -23,8 +25,6 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 export const NPY_MAX_HEADER_BYTES = 1 << 20;
 /** Most dimensions a shape may have (numpy 2's NPY_MAXDIMS). */
 export const NPY_MAX_DIMS = 64;
-/** Deepest nesting of ( [ { in a header (numpy's own headers nest 2 levels). */
-const NPY_MAX_NESTING = 32;
 
 /** A parsed .npy header: where the data lies and how to read it. */
 export interface NpyDescriptor {
@@ -46,121 +46,6 @@ const DESCR_TYPES: Readonly<Record<string, DType>> = {
 const NPY_CODES: Readonly<Record<DType, string | undefined>> = {
   float32: '<f4', float16: '<f2', float64: '<f8', int64: '<i8', int32: '<i4', int16: '<i2', uint8: '|u1', int8: '|i1', bfloat16: undefined,
 };
-
-// ---------------------------------------------------------------------------------------------
-// A parser for the Python literal subset numpy writes: dict, tuple, list, str, int, True/False/None.
-
-type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
-
-class PyLiteralParser {
-  private i = 0;
-  private depth = 0;
-  constructor(private readonly s: string, private readonly file: string) {}
-
-  private fail(expected: string): never {
-    const at = this.s.slice(this.i, this.i + 20);
-    throw new NapoodError(this.file, `a .npy header (Python dict literal) with ${expected} at character ${this.i}`, at ? describe(at) : 'the end of the header');
-  }
-
-  private ws(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i])) this.i++;
-  }
-
-  parseAll(): PyValue {
-    const v = this.value();
-    this.ws();
-    if (this.i !== this.s.length) this.fail('nothing after the dict');
-    return v;
-  }
-
-  private value(): PyValue {
-    this.ws();
-    const c = this.s[this.i];
-    if (c === '{' || c === '(' || c === '[') {
-      // Bounded recursion: a header of "((((…" must not overflow the stack.
-      if (++this.depth > NPY_MAX_NESTING) this.fail(`at most ${NPY_MAX_NESTING} nested brackets`);
-      const v = c === '{' ? this.dict() : this.seq(c === '(' ? ')' : ']');
-      this.depth--;
-      return v;
-    }
-    if (c === "'" || c === '"') return this.str();
-    if (c !== undefined && /[-+0-9]/.test(c)) return this.int();
-    for (const [word, val] of [['True', true], ['False', false], ['None', null]] as const) {
-      if (this.s.startsWith(word, this.i)) {
-        this.i += word.length;
-        return val;
-      }
-    }
-    return this.fail('a value');
-  }
-
-  private str(): string {
-    const q = this.s[this.i++];
-    let out = '';
-    while (this.i < this.s.length && this.s[this.i] !== q) {
-      if (this.s[this.i] === '\\') {
-        const n = this.s[this.i + 1];
-        out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-        this.i += 2;
-      } else {
-        out += this.s[this.i++];
-      }
-    }
-    if (this.s[this.i] !== q) this.fail('a closing quote');
-    this.i++;
-    return out;
-  }
-
-  private int(): number {
-    const m = /^[-+]?[0-9]+[lL]?/.exec(this.s.slice(this.i, this.i + 40));
-    if (!m) return this.fail('an integer');
-    this.i += m[0].length;
-    const v = Number(m[0].replace(/[lL]$/, ''));
-    if (!Number.isSafeInteger(v)) this.fail('an integer below 2^53');
-    return v;
-  }
-
-  private seq(close: string): PyValue[] {
-    this.i++;
-    const out: PyValue[] = [];
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === close) {
-        this.i++;
-        return out;
-      }
-      out.push(this.value());
-      this.ws();
-      if (this.s[this.i] === ',') this.i++;
-      else if (this.s[this.i] !== close) this.fail(`',' or '${close}'`);
-    }
-  }
-
-  private dict(): { [key: string]: PyValue } {
-    this.i++;
-    // No prototype: a key "__proto__" is a key like any other.
-    const out: { [key: string]: PyValue } = Object.create(null);
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === '}') {
-        this.i++;
-        return out;
-      }
-      const c = this.s[this.i];
-      if (c !== "'" && c !== '"') this.fail('a quoted key');
-      const key = this.str();
-      this.ws();
-      if (this.s[this.i] !== ':') this.fail("':' after a key");
-      this.i++;
-      out[key] = this.value();
-      this.ws();
-      if (this.s[this.i] === ',') this.i++;
-      else if (this.s[this.i] !== '}') this.fail("',' or '}'");
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /** dtype and byte order of a numpy descr string such as '<f4', '>i8', '|u1'. */
 export function parseDescr(descr: string, file: string): { dtype: DType; littleEndian: boolean } {

@@ -11,7 +11,7 @@ import type { OnnxClassifier } from '../adapter.js';
 import { runRows, type RunOutput } from '../batching.js';
 import { prepareModelBytes } from '../external.js';
 import { decodeOnnx } from '../nodes.js';
-import { appendGraphOutputs } from '../proto.js';
+import { appendGraphOutputs } from '../write.js';
 import { openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxSession } from '../runtime.js';
 import { buildGradientModel, type GradientModel } from './index.js';
 

@@ -6,7 +6,8 @@
  */
 import { NapoodError, describe, shapeString } from '../../errors.js';
 import { nodeTitle } from '../nodes.js';
-import { appendGraphOutputs, numel } from '../proto.js';
+import { numel } from '../proto.js';
+import { appendGraphOutputs } from '../write.js';
 import { openSession, ortMessage, sessionOptions, type OnnxRuntime, type OnnxTensor } from '../runtime.js';
 import { isStatic, valueInputs, type Plan } from './plan.js';
 

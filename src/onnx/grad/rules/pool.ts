@@ -12,7 +12,8 @@
 import { NapoodError, shapeString } from '../../../errors.js';
 import { copyAttributes, encodeNode } from '../../encode.js';
 import { attrInt } from '../../nodes.js';
-import { DataType, encodeSubModel, numel } from '../../proto.js';
+import { DataType, numel } from '../../proto.js';
+import { encodeSubModel } from '../../write.js';
 import { openSession, ortMessage, sessionOptions, type OnnxTensor } from '../../runtime.js';
 import type { GradRule, PrepareContext } from './rule.js';
 import { poolGeometry, transposeWindow } from './window.js';
