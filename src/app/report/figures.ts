@@ -11,6 +11,7 @@
  * figure has its caption.
  */
 import type { FigureData, Row } from './figdata.js';
+import { paretoSpec } from './pareto.js';
 
 export interface Figure {
   /** File-safe id, unique within the report (`<model>-prior`, …). */
@@ -58,14 +59,7 @@ export function modelFigures(model: string, d: FigureData): Figure[] {
   add('energy-nap', 'Figure 2 — S_Energy against S_NAP', 'Per sample (seeded sample of rows): the energy score against the NAP score (log scale), ID against each OOD set. NAP adds information that the pooled features lose.',
     scatter(d.energyNap, 'energy', 'nap', 'S_Energy', 'S_NAP (log)', undefined, true));
   if (d.pareto.length) {
-    add('pareto', 'Figure 3 — ID accuracy against average AUROC', 'Each method: ID accuracy of the logits it classifies with against its AUROC averaged over the OOD sets; the line joins the Pareto front (methods no other method beats on both).', {
-      data: { values: d.pareto }, width: 460, height: 340,
-      layer: [
-        { transform: [{ filter: 'datum.front' }], mark: { type: 'line', color: '#999', strokeDash: [4, 3], point: false, aria: false }, encoding: { x: { field: 'accuracy', type: 'quantitative', title: 'ID accuracy (%)', scale: { zero: false } }, y: { field: 'auroc', type: 'quantitative', title: 'average AUROC (%)', scale: { zero: false } }, order: { field: 'accuracy' } } },
-        { mark: { type: 'point', filled: true, size: 60, aria: false }, encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'auroc', type: 'quantitative' }, color: { field: 'front', type: 'nominal', title: 'on the front', scale: { domain: [true, false], range: ['#d62728', '#1f77b4'] } } } },
-        { mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 10, aria: false }, encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'auroc', type: 'quantitative' }, text: { field: 'method' } } },
-      ],
-    });
+    add('pareto', 'Figure 3 — ID accuracy against average AUROC', 'Each method: ID accuracy of the logits it classifies with against its AUROC averaged over the OOD sets; the line joins the Pareto front (methods no other method beats on both). A label moved off its point has a grey leader line.', paretoSpec(d.pareto));
   }
   add('depths', 'Figure 5 — the prior at four depths', 'Per sample: channel-averaged max against mean activation at four depths of the network (evenly spaced among the chosen layers; the last is the feature map before global pooling), ID against OOD.',
     scatter(d.depths.rows, 'mean', 'max', 'mean activation (channel average)', 'max activation (channel average)', { field: 'layer', title: '', order: d.depths.layers }));
