@@ -1,10 +1,26 @@
 /**
+ * Figure data and layout: ROC curves keep their corners only (the same drawn curve), and
  * Figure 3's labels (src/app/report/pareto.ts) neither overlap each other nor leave the plot,
  * for ~20 methods that share one accuracy, with the legend below the plot.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rocPoints } from '../../src/app/report/figdata.js';
 import { paretoSpec, placeLabels, textWidth } from '../../src/app/report/pareto.js';
+
+test('rocPoints: the corners of the ROC staircase, none inside a vertical or horizontal run', () => {
+  assert.deepEqual(rocPoints(Float64Array.of(5, 4, 3), Float64Array.of(2, 1)), [{ fpr: 0, tpr: 0 }, { fpr: 0, tpr: 1 }, { fpr: 1, tpr: 1 }]);
+  assert.deepEqual(rocPoints(Float64Array.of(4, 2), Float64Array.of(3, 1)), [
+    { fpr: 0, tpr: 0 }, { fpr: 0, tpr: 0.5 }, { fpr: 0.5, tpr: 0.5 }, { fpr: 0.5, tpr: 1 }, { fpr: 1, tpr: 1 },
+  ]);
+  // A tie moves diagonally; the runs around it keep their ends.
+  assert.deepEqual(rocPoints(Float64Array.of(3, 2, 1), Float64Array.of(2, 0)), [
+    { fpr: 0, tpr: 0 }, { fpr: 0, tpr: 1 / 3 }, { fpr: 0.5, tpr: 2 / 3 }, { fpr: 0.5, tpr: 1 }, { fpr: 1, tpr: 1 },
+  ]);
+  const many = rocPoints(Float64Array.from({ length: 5000 }, (_, k) => k), Float64Array.from({ length: 5000 }, (_, k) => k + 0.5));
+  assert.equal(many.length, 200);
+  assert.deepEqual([many[0], many[199]], [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }]);
+});
 
 test('textWidth: DejaVu Sans advances (a 10 px "nap-e:w=0.4" is 64.4 px), unknown characters wide', () => {
   assert.ok(Math.abs(textWidth('nap-e:w=0.4', 10) - 64.4) < 0.05, String(textWidth('nap-e:w=0.4', 10)));
