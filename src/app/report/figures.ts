@@ -77,7 +77,7 @@ export function modelFigures(model: string, d: FigureData): Figure[] {
   d.roc.forEach((r, k) => add(`roc-${k + 1}-${slug(r.set)}`, `ROC — ${r.set}`, `ROC curves (ID positive: share of ID accepted against share of ${r.set} accepted) of every method.`, {
     data: { values: r.rows }, width: 380, height: 340,
     mark: { type: 'line', strokeWidth: 1.5, aria: false },
-    encoding: { x: { field: 'fpr', type: 'quantitative', title: `FPR (share of ${r.set} accepted)` }, y: { field: 'tpr', type: 'quantitative', title: 'TPR (share of ID accepted)' }, color: { field: 'method', type: 'nominal', title: 'method' }, order: { field: 'fpr' } },
+    encoding: { x: { field: 'fpr', type: 'quantitative', title: `FPR (share of ${r.set} accepted)` }, y: { field: 'tpr', type: 'quantitative', title: 'TPR (share of ID accepted)' }, color: { field: 'method', type: 'nominal', title: 'method', scale: { scheme: 'tableau20' } }, order: { field: 'fpr' } },
   }));
   d.hist.forEach((h, k) => add(`hist-${k + 1}-${slug(h.set)}`, `Score histograms — ${h.set}`, `Share of samples per score bin, ID against ${h.set}, one panel per method (each with its own score axis; 0.5–99.5 % range, the tails in the end bins).`, {
     data: { values: h.rows },
