@@ -29,6 +29,7 @@ import { VERSION } from '../version.js';
 import { loadOnnxModel } from './onnx.js';
 import { RunSets } from './sets.js';
 import { renderPng, renderSvg } from './report-render.js';
+import { compactSvg } from './report-svg.js';
 import { checkReportDir, writeReportDir } from './report-output.js';
 
 export interface ReportOptions {
@@ -163,10 +164,12 @@ async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: s
     const figures: RenderedFigure[] = [];
     for (const [k, f] of specs.entries()) {
       opts.events?.progress?.(k, specs.length, `${m.name}: figures`);
-      const svg = await renderSvg(f.spec, f.id);
+      // The PNG from vega's SVG as drawn; index.html and the .svg file carry it made light (report-svg.ts).
+      const raw = await renderSvg(f.spec, f.id);
+      const svg = compactSvg(raw);
       figures.push({ ...f, svg });
       files.set(`figures/${f.id}.svg`, svg);
-      files.set(`figures/${f.id}.png`, await renderPng(svg, opts.pngScale));
+      files.set(`figures/${f.id}.png`, await renderPng(raw, opts.pngScale));
       files.set(`figures/${f.id}.vl.json`, JSON.stringify(f.spec) + '\n');
     }
     opts.events?.progress?.(specs.length, specs.length, `${m.name}: figures`);

@@ -1,7 +1,7 @@
 /**
  * `napood report` end to end on the fixture config (test/fixtures/report/config.json: the
  * pipeline fixture model, seeded uint8 pixel sets and an image folder): the folder's files,
- * report.json, the CLI, refusals; then index.html in headless Chromium (Debian's
+ * report.json, the figure sizes, the CLI, refusals; then index.html in headless Chromium (Debian's
  * /usr/bin/chromium driven by playwright-core): it renders, every figure is there, no console
  * error, and no request but the file itself.
  */
@@ -43,6 +43,19 @@ test('the report folder: index.html, report.json, tables (md + csv) and figures 
   assert.match(readFileSync(join(out, 'tables', 'pipeline-main.md'), 'utf8'), /near \(avg\) FPR95↓ \| near \(avg\) AUROC↑ \| far \(avg\) FPR95↓/);
   assert.ok(progress.some((p) => p.startsWith('pipeline: ID')) && progress.some((p) => p.includes('tables and bootstrap')), progress.join(' / '));
   assert.equal(summary.models.length, 1);
+});
+
+test('figure sizes: each light SVG within 50 kB + 60 bytes per data row; index.html inlines each figure once', () => {
+  const ids: string[] = json.models[0].figures.map((f: { id: string }) => f.id);
+  let total = 0;
+  for (const id of ids) {
+    const svg = readFileSync(join(out, 'figures', `${id}.svg`), 'utf8');
+    const rows = JSON.parse(readFileSync(join(out, 'figures', `${id}.vl.json`), 'utf8')).data.values.length;
+    assert.ok(svg.length <= 50_000 + 60 * rows, `${id}: ${svg.length} bytes for ${rows} rows`);
+    total += svg.length;
+  }
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.ok(html.length <= total + 150_000, `index.html ${html.length} bytes, figures ${total}`);
 });
 
 test('report.json: every table with bootstrap intervals, OpenOOD\'s reverse FPR under its own name, claims, sweep check', () => {

@@ -1,7 +1,7 @@
 /**
  * The data behind the report's figures, from one model's pass (compute.ts) and tables
  * (analyse.ts): plain arrays of records, small enough to inline (scatter plots use the seeded
- * sample of rows that the collector kept; ROC curves are thinned to at most 200 points).
+ * sample of rows that the collector kept; ROC curves keep their corners, thinned to at most 200 points).
  */
 import { auroc } from '../../metrics/binary.js';
 import { parseMethodSpec } from '../../run/spec.js';
@@ -103,7 +103,7 @@ function wCurveRows(result: ModelResult): Row[] {
   })));
 }
 
-/** ROC (ID positive: TPR = share of ID accepted, FPR = share of OOD accepted) thinned to ≤ 200 points. */
+/** ROC (ID positive: TPR = share of ID accepted, FPR = share of OOD accepted): its corners (no point inside a vertical or horizontal run), thinned to ≤ 200 points. */
 export function rocPoints(id: Float64Array, ood: Float64Array, max = 200): { fpr: number; tpr: number }[] {
   const a = new Float64Array(id).sort().reverse();
   const b = new Float64Array(ood).sort().reverse();
@@ -114,7 +114,11 @@ export function rocPoints(id: Float64Array, ood: Float64Array, max = 200): { fpr
     const t = j >= b.length || (i < a.length && a[i] >= b[j]) ? a[i] : b[j];
     while (i < a.length && a[i] === t) i++;
     while (j < b.length && b[j] === t) j++;
-    pts.push({ fpr: j / b.length, tpr: i / a.length });
+    const p = { fpr: j / b.length, tpr: i / a.length };
+    // A point inside a vertical or horizontal run changes nothing in the drawn curve: replace it.
+    const q = pts[pts.length - 1], r = pts[pts.length - 2];
+    if (r && ((r.fpr === q.fpr && q.fpr === p.fpr) || (r.tpr === q.tpr && q.tpr === p.tpr))) pts[pts.length - 1] = p;
+    else pts.push(p);
   }
   if (pts.length <= max) return pts;
   const step = (pts.length - 1) / (max - 1);

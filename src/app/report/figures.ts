@@ -6,8 +6,12 @@
  * Paper figures: 1 (the prior: per-sample max against mean activation of the feature map), 2
  * (S_Energy against S_NAP), 3 (ID accuracy against average AUROC: the Pareto front), 5 (the prior
  * at four depths); the w curves of Tables 4 / 8 / 9; ROC curves and score histograms per OOD set.
+ * Data marks carry aria: false (no aria-label per point or bar: thousands of them would make the
+ * SVG ~3× heavier and help no screen reader); axes, legends and titles keep theirs, and each
+ * figure has its caption.
  */
 import type { FigureData, Row } from './figdata.js';
+import { paretoSpec } from './pareto.js';
 
 export interface Figure {
   /** File-safe id, unique within the report (`<model>-prior`, …). */
@@ -27,7 +31,7 @@ function base(title: string, extra: Record<string, unknown>): Record<string, unk
 
 function scatter(rows: Row[], x: string, y: string, xTitle: string, yTitle: string, facet?: { field: string; title: string; order?: readonly string[] }, logY = false): Record<string, unknown> {
   const layerSpec = {
-    mark: { type: 'point', filled: true, size: 14, opacity: 0.55 },
+    mark: { type: 'point', filled: true, size: 14, opacity: 0.55, aria: false },
     encoding: {
       x: { field: x, type: 'quantitative', title: xTitle, scale: { zero: false } },
       y: { field: y, type: 'quantitative', title: yTitle, scale: logY ? { type: 'log' } : { zero: false } },
@@ -55,14 +59,7 @@ export function modelFigures(model: string, d: FigureData): Figure[] {
   add('energy-nap', 'Figure 2 — S_Energy against S_NAP', 'Per sample (seeded sample of rows): the energy score against the NAP score (log scale), ID against each OOD set. NAP adds information that the pooled features lose.',
     scatter(d.energyNap, 'energy', 'nap', 'S_Energy', 'S_NAP (log)', undefined, true));
   if (d.pareto.length) {
-    add('pareto', 'Figure 3 — ID accuracy against average AUROC', 'Each method: ID accuracy of the logits it classifies with against its AUROC averaged over the OOD sets; the line joins the Pareto front (methods no other method beats on both).', {
-      data: { values: d.pareto }, width: 460, height: 340,
-      layer: [
-        { transform: [{ filter: 'datum.front' }], mark: { type: 'line', color: '#999', strokeDash: [4, 3], point: false }, encoding: { x: { field: 'accuracy', type: 'quantitative', title: 'ID accuracy (%)', scale: { zero: false } }, y: { field: 'auroc', type: 'quantitative', title: 'average AUROC (%)', scale: { zero: false } }, order: { field: 'accuracy' } } },
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'auroc', type: 'quantitative' }, color: { field: 'front', type: 'nominal', title: 'on the front', scale: { domain: [true, false], range: ['#d62728', '#1f77b4'] } } } },
-        { mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 10 }, encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'auroc', type: 'quantitative' }, text: { field: 'method' } } },
-      ],
-    });
+    add('pareto', 'Figure 3 — ID accuracy against average AUROC', 'Each method: ID accuracy of the logits it classifies with against its AUROC averaged over the OOD sets; the line joins the Pareto front (methods no other method beats on both). A label moved off its point has a grey leader line.', paretoSpec(d.pareto));
   }
   add('depths', 'Figure 5 — the prior at four depths', 'Per sample: channel-averaged max against mean activation at four depths of the network (evenly spaced among the chosen layers; the last is the feature map before global pooling), ID against OOD.',
     scatter(d.depths.rows, 'mean', 'max', 'mean activation (channel average)', 'max activation (channel average)', { field: 'layer', title: '', order: d.depths.layers }));
@@ -70,8 +67,8 @@ export function modelFigures(model: string, d: FigureData): Figure[] {
     const enc = (field: string, title: string) => ({
       width: 360, height: 260,
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x: { field: 'w', type: 'quantitative', title: 'w (0 = NAP alone, 1 = X alone)' }, y: { field, type: 'quantitative', title, scale: { zero: false } }, color: { field: 'method', type: 'nominal', title: 'NAP-X' } } },
-        { transform: [{ filter: 'datum.configured' }], mark: { type: 'point', shape: 'diamond', size: 140, filled: true }, encoding: { x: { field: 'w', type: 'quantitative' }, y: { field, type: 'quantitative' }, color: { field: 'method', type: 'nominal' } } },
+        { mark: { type: 'line', point: true, aria: false }, encoding: { x: { field: 'w', type: 'quantitative', title: 'w (0 = NAP alone, 1 = X alone)' }, y: { field, type: 'quantitative', title, scale: { zero: false } }, color: { field: 'method', type: 'nominal', title: 'NAP-X' } } },
+        { transform: [{ filter: 'datum.configured' }], mark: { type: 'point', shape: 'diamond', size: 140, filled: true, aria: false }, encoding: { x: { field: 'w', type: 'quantitative' }, y: { field, type: 'quantitative' }, color: { field: 'method', type: 'nominal' } } },
       ],
     });
     add('w-curves', 'Tables 4 / 8 / 9 — w sweeps', 'Average over the OOD sets of FPR95 (left) and AUROC (right) against w for each NAP-X, from S_X and S_NAP computed once; diamonds mark the configured (paper) w. Descriptive: w is never chosen on the test sets.',
@@ -79,13 +76,13 @@ export function modelFigures(model: string, d: FigureData): Figure[] {
   }
   d.roc.forEach((r, k) => add(`roc-${k + 1}-${slug(r.set)}`, `ROC — ${r.set}`, `ROC curves (ID positive: share of ID accepted against share of ${r.set} accepted) of every method.`, {
     data: { values: r.rows }, width: 380, height: 340,
-    mark: { type: 'line', strokeWidth: 1.5 },
-    encoding: { x: { field: 'fpr', type: 'quantitative', title: `FPR (share of ${r.set} accepted)` }, y: { field: 'tpr', type: 'quantitative', title: 'TPR (share of ID accepted)' }, color: { field: 'method', type: 'nominal', title: 'method' }, order: { field: 'fpr' } },
+    mark: { type: 'line', strokeWidth: 1.5, aria: false },
+    encoding: { x: { field: 'fpr', type: 'quantitative', title: `FPR (share of ${r.set} accepted)` }, y: { field: 'tpr', type: 'quantitative', title: 'TPR (share of ID accepted)' }, color: { field: 'method', type: 'nominal', title: 'method', scale: { scheme: 'tableau20' } }, order: { field: 'fpr' } },
   }));
   d.hist.forEach((h, k) => add(`hist-${k + 1}-${slug(h.set)}`, `Score histograms — ${h.set}`, `Share of samples per score bin, ID against ${h.set}, one panel per method (each with its own score axis; 0.5–99.5 % range, the tails in the end bins).`, {
     data: { values: h.rows },
     facet: { field: 'method', type: 'nominal', title: null, sort: [...new Set(h.rows.map((r) => r.method))] }, columns: 4,
-    spec: { width: 190, height: 110, mark: { type: 'bar', opacity: 0.55, binSpacing: 0 }, encoding: { x: { field: 'start', type: 'quantitative', title: 'score', scale: { zero: false } }, x2: { field: 'end' }, y: { field: 'share', type: 'quantitative', title: 'share', stack: null }, y2: { datum: 0 }, color: SET_COLOUR } },
+    spec: { width: 190, height: 110, mark: { type: 'bar', opacity: 0.55, binSpacing: 0, aria: false }, encoding: { x: { field: 'start', type: 'quantitative', title: 'score', scale: { zero: false } }, x2: { field: 'end' }, y: { field: 'share', type: 'quantitative', title: 'share', stack: null }, y2: { datum: 0 }, color: SET_COLOUR } },
     resolve: { scale: { x: 'independent', y: 'independent' } },
   }));
   return figs;
