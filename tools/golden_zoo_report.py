@@ -2,8 +2,12 @@
 """Independent PyTorch / numpy / sklearn recomputation of the zoo report's numbers ("evidence").
 
     nice /usr/bin/python3 tools/golden_zoo_report.py --report /tmp/r/report.json
-        [--config examples/report/demo.json] [--model resnet] [--ckpt /work/zoo-ckpt/resnet.pt]
-        [--out test/fixtures/zoo/resnet_golden.json] [--threads 2] [--no-float64]
+        [--config examples/report/demo.json] [--model resnet] [--ckpt /work/zoo-ckpt/<model>.pt]
+        [--out test/fixtures/zoo/<model>_golden.json] [--threads 2] [--no-float64]
+
+Models: the zoo's linear-head backbones (resnet, densenet, mobilenetv2; resnet6 with a config
+that holds it). vgg's MLP head has no single linear layer for ReAct/DICE/ASH-S to act before, so
+it is not covered here.
 
 About 30 s for the float32 pass on 2 cores, and a few minutes more for the float64 one.
 
@@ -84,11 +88,23 @@ def scope_to_module(components):
     return '.'.join(parts)
 
 
+def head_linear(model):
+    """The classifier's linear layer applied to the pooled z (fc, or the last Linear of a
+    Dropout → Linear classifier; Dropout is the identity in eval mode)."""
+    head = getattr(model, 'fc', None)
+    if head is None:
+        seq = list(model.classifier)
+        assert all(isinstance(m, nn.Dropout) for m in seq[:-1]) and isinstance(seq[-1], nn.Linear), 'a linear head'
+        head = seq[-1]
+    return head
+
+
 def load_from_onnx(model, onnx_path):
     """Weights from the ONNX initializers: each Conv node '/<scope>/Conv' gets the folded weight
     and bias, its BatchNorm (conv1→bn1, conv2→bn2, shortcut.0→shortcut.1) becomes Identity."""
     import onnx
     from onnx import numpy_helper
+    assert isinstance(model, train_zoo.ResNet), 'ONNX-initializer loading is written for the ResNet only (keep the checkpoint)'
     g = onnx.load(onnx_path).graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     modules = dict(model.named_modules())
@@ -113,7 +129,10 @@ def load_from_onnx(model, onnx_path):
 
 
 def onnx_vs_checkpoint(model, onnx_path):
-    """Max |folded checkpoint conv weight − ONNX initializer| (the checkpoint is the exported model)."""
+    """Max |checkpoint conv weight − ONNX initializer| over the convs (the checkpoint is the
+    exported model): a conv followed by its BatchNorm (conv1→bn1, conv2→bn2, N→N+1 in a
+    Sequential) compared folded, as torch.onnx exported it; a conv whose BatchNorm comes before it
+    (DenseNet-BC's pre-activation layers) or none, compared as it is."""
     import onnx
     from onnx import numpy_helper
     g = onnx.load(onnx_path).graph
@@ -125,13 +144,21 @@ def onnx_vs_checkpoint(model, onnx_path):
             continue
         path = scope_to_module(node.name.strip('/').split('/')[:-1])
         parent, _, leaf = path.rpartition('.')
-        bn_path = (parent + '.' if parent else '') + ({'conv1': 'bn1', 'conv2': 'bn2'}.get(leaf) or str(int(leaf) + 1))
-        conv, bn = modules[path], modules[bn_path]
-        scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach().double()
-        w = conv.weight.detach().double() * scale[:, None, None, None]
-        b = bn.bias.detach().double() - bn.running_mean.double() * scale
-        worst = max(worst, float(np.abs(w.numpy() - inits[node.input[1]]).max()), float(np.abs(b.numpy() - inits[node.input[2]]).max()))
-    worst = max(worst, float(np.abs(model.fc.weight.detach().numpy() - inits['fc.weight']).max()))
+        conv = modules[path]
+        w_onnx = inits[node.input[1]]
+        follow = {'conv1': 'bn1', 'conv2': 'bn2'}.get(leaf) or (str(int(leaf) + 1) if leaf.isdigit() else None)
+        bn = modules.get((parent + '.' if parent else '') + follow) if follow else None
+        folded = len(node.input) > 2 and isinstance(bn, nn.BatchNorm2d) and (leaf.isdigit() or isinstance(model, train_zoo.ResNet))
+        if folded:
+            scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach().double()
+            w = conv.weight.detach().double() * scale[:, None, None, None]
+            b = bn.bias.detach().double() - bn.running_mean.double() * scale
+            worst = max(worst, float(np.abs(w.numpy() - w_onnx).max()), float(np.abs(b.numpy() - inits[node.input[2]]).max()))
+        else:
+            worst = max(worst, float(np.abs(conv.weight.detach().double().numpy() - w_onnx).max()))
+    head = head_linear(model)
+    hw = next(v for k, v in inits.items() if v.shape == tuple(head.weight.shape) and k.endswith('weight'))
+    worst = max(worst, float(np.abs(head.weight.detach().numpy() - hw).max()))
     return worst
 
 
@@ -151,13 +178,19 @@ def parse_tensor_name(name):
 
 class Taps:
     """Forward hooks that keep the ONNX-named tensors: F.relu calls numbered per module scope, as
-    torch.onnx names them ('<scope>/Relu', '<scope>/Relu_1', …), the pooled vector (avgpool
-    output) and the map before pooling (avgpool input)."""
+    torch.onnx names them ('<scope>/Relu', '<scope>/Relu_1', …), the output of an activation
+    module (nn.ReLU6 → '<module path>/Clip', nn.ReLU → '<module path>/Relu'), the pooled vector
+    (avgpool output) and the map before pooling (avgpool input)."""
 
     def __init__(self, model, names):
         self.want = {parse_tensor_name(n): n for n in names}
         self.stack, self.count, self.out = [], {}, {}
         self.handles = []
+        modules = dict(model.named_modules())
+        for (scope, op, idx), name in self.want.items():
+            mod = modules.get(scope) if scope else None
+            if idx == 0 and isinstance(mod, (nn.ReLU6, nn.ReLU)):
+                self.handles.append(mod.register_forward_hook(lambda m, inp, out, n=name: self.out.__setitem__(n, out.clone())))
         for path, m in model.named_modules():
             self.handles.append(m.register_forward_pre_hook(lambda mod, inp, p=path: self.stack.append(p)))
             self.handles.append(m.register_forward_hook(lambda mod, inp, out, p=path: self._pop(p)))
@@ -253,7 +286,7 @@ def blend(sx, snap, w):
 def fit_stats(model, train_pooled):
     """ReAct threshold (numpy linear percentile of every value) and DICE's masked weight."""
     thr = float(np.percentile(train_pooled.astype(np.float64).ravel(), PERCENTILE))
-    W = model.fc.weight.detach().numpy()
+    W = head_linear(model).weight.detach().numpy()
     m = train_pooled.astype(np.float64).mean(0)
     contrib = m[None, :] * W.astype(np.float64)
     dthr = float(np.percentile(contrib, PERCENTILE))
@@ -277,10 +310,11 @@ def scores_of(model, fx, stats, paper_w, layer_labels):
     """Every method's scores on one set (float64) and the logits each one predicts with."""
     f = fx['logits']
     z = torch.from_numpy(fx['pooled'])
+    fc = head_linear(model)
     with torch.no_grad():
-        fr = model.fc(torch.clamp(z, max=stats['react_threshold'])).numpy()
-        fd = F.linear(z, stats['dice_weight'], model.fc.bias).numpy()
-        fa = model.fc(ash_s_torch(z, PERCENTILE)).numpy()
+        fr = fc(torch.clamp(z, max=stats['react_threshold'])).numpy()
+        fd = F.linear(z, stats['dice_weight'], fc.bias).numpy()
+        fa = fc(ash_s_torch(z, PERCENTILE)).numpy()
     s = {'msp': msp_np(f), 'maxlogit': f.max(1).astype(np.float64), 'energy': energy_np(f), 'react': energy_np(fr),
          'dice': energy_np(fd), 'ash-s': energy_np(fa)}
     layers = list(layer_labels)
@@ -359,12 +393,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--config', default=os.path.join(ROOT, 'examples', 'report', 'demo.json'))
     ap.add_argument('--model', default='resnet')
-    ap.add_argument('--ckpt', default='/work/zoo-ckpt/resnet.pt')
+    ap.add_argument('--ckpt', default=None, help='training checkpoint (default /work/zoo-ckpt/<model>.pt)')
     ap.add_argument('--report', required=True, help='report.json of `napood report CONFIG` (its layers; compared at the end)')
-    ap.add_argument('--out', default=os.path.join(ROOT, 'test', 'fixtures', 'zoo', 'resnet_golden.json'))
+    ap.add_argument('--out', default=None, help='default test/fixtures/zoo/<model>_golden.json')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--no-float64', action='store_true', help='skip the float64 forward (the float32 noise floor in full.float32_vs_float64_max_rel)')
     args = ap.parse_args()
+    args.ckpt = args.ckpt or f'/work/zoo-ckpt/{args.model}.pt'
+    args.out = args.out or os.path.join(ROOT, 'test', 'fixtures', 'zoo', f'{args.model}_golden.json')
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
@@ -383,7 +419,8 @@ def main():
     layer_labels = {li['tensor']: li['label'] for li in rm['tables']['layerInfo']}
     assert rm['tables']['layerInfo'][-1]['penultimate'] and rm['featureMap'] == list(layer_labels)[-1]
 
-    model = train_zoo.MODELS[args.model]['make'](10)
+    zc = train_zoo.MODELS[args.model]['classes']
+    model = train_zoo.MODELS[args.model]['make'](10 if zc is None else len(zc))
     if os.path.exists(args.ckpt):
         model.load_state_dict(torch.load(args.ckpt, map_location='cpu')['model'])
         weights = {'from': f'checkpoint {os.path.basename(args.ckpt)}', 'max_abs_diff_folded_checkpoint_vs_onnx_initializers': onnx_vs_checkpoint(model, onnx_path)}

@@ -107,7 +107,8 @@ export class OodModel {
 
   /**
    * Set the methods (a list such as "nap,energy,react:p=95" or an array of specs) and fit those
-   * that need ID statistics on `train` (not needed when none does, or after loadState).
+   * that need ID statistics on `train` (not needed when none does, or after loadState). Forgets a
+   * previous tune(): a detector calibrated afterwards says the method was chosen by the user.
    */
   async fit(methods: string | readonly string[], train?: DataSet): Promise<this> {
     const specs = parseMethodList(typeof methods === 'string' ? methods : methods.join(','), 'methods');
@@ -115,6 +116,7 @@ export class OodModel {
     const states = new Map(this.fitted.filter((f) => f.spec.def.fit && f.state !== undefined).map((f) => [f.spec.text, f.state]));
     if (source) checkSources(specs.filter((s) => s.def.fit && !states.has(s.text)), [], source, this.classifier.head);
     this.fitted = await fitOrLoad(specs, { train: source, head: this.classifier.head, states, events: this.options.events });
+    this.tuned = undefined; // methods set after tune() are the user's choice: calibrate() then writes no tune report
     return this;
   }
 
@@ -198,6 +200,7 @@ export class OodModel {
     const missing = specs.filter((s) => s.def.fit && !states.has(s.text));
     if (missing.length) throw new NapoodError('state', `a fitted state for ${missing.map((s) => s.text).join(', ')}`, `${what} holds ${[...states.keys()].join(', ') || 'none'}`);
     this.fitted = specs.map((s) => ({ spec: s, state: states.get(s.text) }));
+    this.tuned = undefined;
     return this;
   }
 

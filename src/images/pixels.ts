@@ -6,6 +6,7 @@
  * Runtime-neutral.
  */
 import type { Preprocess } from './preprocess.js';
+import { roundHalfEven } from '../math/rounding.js';
 
 export interface ResizeGeometry {
   /** Size of the resized image before the crop. */
@@ -16,15 +17,6 @@ export interface ResizeGeometry {
   readonly top: number;
   readonly outW: number;
   readonly outH: number;
-}
-
-/** Python's round(): to nearest, ties to even. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d < 0.5) return f;
-  if (d > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /** torchvision Resize(resize) + CenterCrop(size), or Resize(size) when `resize` is absent. */

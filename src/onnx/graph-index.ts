@@ -45,12 +45,6 @@ export function constantTensor(g: GraphIndex, name: string): TensorProto | undef
   return constantNodeValue(g.nodes[p]!);
 }
 
-function isConstant(g: GraphIndex, name: string): boolean {
-  if (g.initializers.has(name)) return true;
-  const p = g.producer.get(name);
-  return p !== undefined && g.nodes[p]!.opType === 'Constant';
-}
-
 /** Indices of the nodes the tensor `target` depends on, not crossing `stop`. */
 export function ancestors(g: GraphIndex, target: string, stop?: string): Set<number> {
   return nodeAncestors(g.nodes, g.producer, target, stop);

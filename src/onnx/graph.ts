@@ -32,7 +32,6 @@ import { encodeSubModel } from './write.js';
 import { ancestors, index, inputLayoutOf, layoutOf, reduceAxes, samePerm, TO_NHWC, transposePerm, type GraphIndex } from './graph-index.js';
 import { findLogits, headNodes, linearWeights, type LinearHeadWeights } from './graph-head.js';
 import { asPool, skipNoOps, type PoolCandidate, type PoolInfo } from './graph-pool.js';
-export { realInputs };
 
 export type HeadKind = 'linear' | 'mlp';
 import type { Layout } from '../types.js';

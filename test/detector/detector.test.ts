@@ -77,6 +77,22 @@ test('tune → calibrate → save → load → check: the scores of OodModel.sco
   }
 });
 
+test('fit() after tune() forgets the tune: the detector says the user chose the method, with no tune report', async () => {
+  const od = await openModel(modelPath, { preprocess: 'cifar' });
+  try {
+    const report = await od.tune(syntheticImages(30, 1), { methods: 'nap-e,energy', train: syntheticImages(30, 2) });
+    const tuned = await od.calibrate(syntheticImages(25, 3), { tpr: 0.9 });
+    assert.equal(tuned.data.chosenBy, 'tune');
+    // The same spec, fitted again by the user (possibly on other data): no longer tune's choice.
+    await od.fit(report.chosen, syntheticImages(30, 5));
+    const refit = await od.calibrate(syntheticImages(25, 3), { tpr: 0.9 });
+    assert.equal(refit.data.chosenBy, 'user');
+    assert.equal(refit.data.tune, undefined);
+  } finally {
+    await od.release();
+  }
+});
+
 test('a fitted state with typed arrays (DICE) round-trips through the file as tensors', async () => {
   const od = await openModel(modelPath, { preprocess: 'cifar' });
   try {

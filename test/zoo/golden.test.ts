@@ -27,7 +27,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModel } from '../../src/node/api.js';
@@ -40,7 +40,7 @@ import { fixturesDir, repoRoot } from '../helpers.js';
 
 interface Metrics { fpr95: number; auroc: number; aupr_in: number; aupr_out: number; detection_error: number }
 interface Golden {
-  model: { onnx: string; preprocess: string };
+  model: { name: string; onnx: string; preprocess: string };
   sets: Record<string, { path: string; labels?: string }>;
   oods: string[];
   w: Record<string, number>;
@@ -49,20 +49,15 @@ interface Golden {
   subset: { indices: Record<string, number[]>; accuracy: Record<string, number>; metrics: Record<string, { results: Record<string, Metrics>; average: Metrics }>; scores: Record<string, Record<string, number[]>> };
 }
 
-const golden: Golden = JSON.parse(readFileSync(join(fixturesDir, 'zoo', 'resnet_golden.json'), 'utf8'));
 const SCORE_RTOL = 1e-5;
 const METRIC_TOL = 1e-4;
 const METRIC_KEYS = ['fpr95', 'auroc', 'aupr_in', 'aupr_out', 'detection_error'] as const;
-const methods = Object.keys(golden.subset.scores.id);
-const layerTensor = new Map(golden.layers.map((l) => [l.label, l.tensor]));
-/** Golden names (nap[L3+L4]) → napood specs (nap[/layer2/…+/layer3/…]). */
-const napoodSpec = (m: string) => m.replace(/^nap\[([^\]]+)\]$/, (_, s: string) => `nap[${s.split('+').map((l) => layerTensor.get(l)!).join('+')}]`);
 /** Methods whose logits differ from the model's, and the one whose accuracy they report. */
 const LOGIT_OF: Record<string, string> = { react: 'react', dice: 'dice', 'ash-s': 'ash-s' };
 const logitsOf = (m: string) => LOGIT_OF[m] ?? LOGIT_OF[{ 'nap-r': 'react', 'nap-d': 'dice', 'nap-a': 'ash-s' }[m.split(':')[0]!] ?? ''];
 const at = (p: string) => join(repoRoot, p);
-const scratch = mkdtempSync(join(tmpdir(), 'napood-zoo-golden-'));
-test.after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratchRoot = mkdtempSync(join(tmpdir(), 'napood-zoo-golden-'));
+test.after(() => rmSync(scratchRoot, { recursive: true, force: true }));
 
 function rel(a: number, b: number): number {
   return a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
@@ -84,7 +79,7 @@ function checkMetrics(got: Metrics, want: Metrics, where: string, keys: readonly
 }
 
 /** Rows `rows` of a uint8 [N, …] .npy (and its int64 labels) written to the scratch folder. */
-function subsetNpy(path: string, rows: readonly number[], name: string, labels?: string): { path: string; labels?: string } {
+function subsetNpy(scratch: string, path: string, rows: readonly number[], name: string, labels?: string): { path: string; labels?: string } {
   const cut = (file: string, ctor: 'u8' | 'i64') => {
     const h = readNpyHeader(file);
     const bytes = readFileSync(file);
@@ -104,7 +99,18 @@ function subsetNpy(path: string, rows: readonly number[], name: string, labels?:
   return { path: p, labels: lp };
 }
 
-test('napood\'s metrics of the golden scores equal sklearn\'s (FPR95 of SPEC §1, AUROC, AUPR-In/Out, detection error)', (t) => {
+/** One model's golden: test/fixtures/zoo/<model>_golden.json (every zoo backbone with a linear head). */
+function goldenTests(file: string): void {
+const golden: Golden = JSON.parse(readFileSync(join(fixturesDir, 'zoo', file), 'utf8'));
+const name = golden.model.name;
+const scratch = join(scratchRoot, name);
+mkdirSync(scratch, { recursive: true });
+const methods = Object.keys(golden.subset.scores.id);
+const layerTensor = new Map(golden.layers.map((l) => [l.label, l.tensor]));
+/** Golden names (nap[L3+L4]) → napood specs (nap[/layer2/…+/layer3/…]). */
+const napoodSpec = (m: string) => m.replace(/^nap\[([^\]]+)\]$/, (_, s: string) => `nap[${s.split('+').map((l) => layerTensor.get(l)!).join('+')}]`);
+
+test(`${name}: napood's metrics of the golden scores equal sklearn's (FPR95 of SPEC §1, AUROC, AUPR-In/Out, detection error)`, (t) => {
   let worst = 0;
   for (const m of methods) {
     const id = Float64Array.from(golden.subset.scores.id[m]!);
@@ -117,7 +123,7 @@ test('napood\'s metrics of the golden scores equal sklearn\'s (FPR95 of SPEC §1
   t.diagnostic(`max |napood − sklearn| on the golden scores: ${worst.toExponential(2)} percent`);
 });
 
-test('napood on the zoo ONNX from uint8 .npy images = PyTorch on the seeded subset: scores, metrics, ID accuracy', async (t) => {
+test(`${name}: napood on the zoo ONNX from uint8 .npy images = PyTorch on the seeded subset: scores, metrics, ID accuracy`, async (t) => {
   const pp = JSON.parse(readFileSync(at(golden.model.preprocess), 'utf8'));
   // nap[LAYERS] needs every named layer, the feature map too, among the extra outputs.
   const od = await openModel(at(golden.model.onnx), { preprocess: pp, extraOutputs: golden.layers.map((l) => l.tensor) });
@@ -133,9 +139,9 @@ test('napood on the zoo ONNX from uint8 .npy images = PyTorch on the seeded subs
     assert.ok(dr <= SCORE_RTOL && dd <= SCORE_RTOL, 'ReAct and DICE thresholds');
     assert.equal(stateOf('dice').kept, golden.full.dice_kept, 'DICE weights kept');
     const files: Record<string, { path: string; labels?: string }> = {
-      id: subsetNpy(golden.sets.id!.path, golden.subset.indices.id!, 'id', golden.sets.id!.labels),
+      id: subsetNpy(scratch, golden.sets.id!.path, golden.subset.indices.id!, 'id', golden.sets.id!.labels),
     };
-    for (const o of golden.oods) files[o] = subsetNpy(golden.sets[o]!.path, golden.subset.indices[o]!, o);
+    for (const o of golden.oods) files[o] = subsetNpy(scratch, golden.sets[o]!.path, golden.subset.indices[o]!, o);
 
     // Per-sample scores.
     const worst: Record<string, number> = {};
@@ -178,11 +184,11 @@ test('napood on the zoo ONNX from uint8 .npy images = PyTorch on the seeded subs
   }
 });
 
-test('napood report on the full zoo sets = PyTorch: FPR95, AUROC, detection error, ID accuracy of every table row', { skip: process.env.NAPOOD_ZOO_FULL === '0' ? 'NAPOOD_ZOO_FULL=0' : false }, async (t) => {
+test(`${name}: napood report on the full zoo sets = PyTorch: FPR95, AUROC, detection error, ID accuracy of every table row`, { skip: process.env.NAPOOD_ZOO_FULL === '0' ? 'NAPOOD_ZOO_FULL=0' : false }, async (t) => {
   const set = (p: string, labels?: string) => ({ path: at(p), ...(labels ? { labels: at(labels) } : {}) });
   const config = {
     title: 'zoo golden check',
-    models: [{ name: 'resnet', path: at(golden.model.onnx), preprocess: at(golden.model.preprocess) }],
+    models: [{ name, path: at(golden.model.onnx), preprocess: at(golden.model.preprocess) }],
     sets: {
       train: set(golden.sets.train!.path, golden.sets.train!.labels),
       id: set(golden.sets.id!.path, golden.sets.id!.labels),
@@ -220,3 +226,10 @@ test('napood report on the full zoo sets = PyTorch: FPR95, AUROC, detection erro
   sameAccuracy(model.tables.main.id.accuracy, golden.full.accuracy.energy, 'ID accuracy of the model');
   t.diagnostic(`full sets: max |report − golden| FPR95/AUROC/detection error ${worst.toExponential(2)} percent, AUPR ${auprWorst.toExponential(2)} (float32 near-ties, not asserted)`);
 });
+}
+
+const goldens = readdirSync(join(fixturesDir, 'zoo')).filter((f) => f.endsWith('_golden.json')).sort();
+test('every zoo backbone with a linear head has its golden (resnet, densenet, mobilenetv2)', () => {
+  assert.ok(goldens.includes('resnet_golden.json'), goldens.join(', '));
+});
+for (const f of goldens) goldenTests(f);
