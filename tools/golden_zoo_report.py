@@ -128,28 +128,58 @@ def load_from_onnx(model, onnx_path):
     return sorted(done)
 
 
+def conv_bn_pairs(model, shape=(2, 1, 28, 28)):
+    """{conv path: BatchNorm module} for each conv whose output feeds only a BatchNorm next (what
+    torch.onnx's constant folding folds), found by running the model once with hooks: the BN's
+    input is the very tensor the conv produced."""
+    outputs, pairs, keep = {}, {}, []  # keep: the outputs stay alive, so no id() is reused
+
+    def conv_out(path):
+        def hook(mod, inp, out):  # returns None: the output is left as it is
+            keep.append(out)
+            outputs[id(out)] = path
+        return hook
+
+    def bn_in(mod, inp):
+        if id(inp[0]) in outputs:
+            pairs[outputs[id(inp[0])]] = mod
+
+    hooks = []
+    for p, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv_out(p)))
+        elif isinstance(m, nn.BatchNorm2d):
+            hooks.append(m.register_forward_pre_hook(bn_in))
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(shape))
+    model.train(was)
+    for h in hooks:
+        h.remove()
+    return pairs
+
+
 def onnx_vs_checkpoint(model, onnx_path):
-    """Max |checkpoint conv weight − ONNX initializer| over the convs (the checkpoint is the
-    exported model): a conv followed by its BatchNorm (conv1→bn1, conv2→bn2, N→N+1 in a
-    Sequential) compared folded, as torch.onnx exported it; a conv whose BatchNorm comes before it
-    (DenseNet-BC's pre-activation layers) or none, compared as it is."""
+    """Max |checkpoint conv weight − ONNX initializer| over the convs and the head (the checkpoint
+    is the exported model): a conv that exported with a bias it does not have was folded with the
+    BatchNorm it feeds (conv_bn_pairs) and is compared folded; any other conv as it is. (A conv
+    whose output also goes elsewhere — DenseNet's concatenations — is not folded by torch.onnx.)"""
     import onnx
     from onnx import numpy_helper
     g = onnx.load(onnx_path).graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     modules = dict(model.named_modules())
+    pairs = conv_bn_pairs(model)
     worst = 0.0
     for node in g.node:
         if node.op_type != 'Conv':
             continue
         path = scope_to_module(node.name.strip('/').split('/')[:-1])
-        parent, _, leaf = path.rpartition('.')
         conv = modules[path]
         w_onnx = inits[node.input[1]]
-        follow = {'conv1': 'bn1', 'conv2': 'bn2'}.get(leaf) or (str(int(leaf) + 1) if leaf.isdigit() else None)
-        bn = modules.get((parent + '.' if parent else '') + follow) if follow else None
-        folded = len(node.input) > 2 and isinstance(bn, nn.BatchNorm2d) and (leaf.isdigit() or isinstance(model, train_zoo.ResNet))
-        if folded:
+        if len(node.input) > 2 and conv.bias is None:
+            bn = pairs[path]
             scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach().double()
             w = conv.weight.detach().double() * scale[:, None, None, None]
             b = bn.bias.detach().double() - bn.running_mean.double() * scale
@@ -157,8 +187,8 @@ def onnx_vs_checkpoint(model, onnx_path):
         else:
             worst = max(worst, float(np.abs(conv.weight.detach().double().numpy() - w_onnx).max()))
     head = head_linear(model)
-    hw = next(v for k, v in inits.items() if v.shape == tuple(head.weight.shape) and k.endswith('weight'))
-    worst = max(worst, float(np.abs(head.weight.detach().numpy() - hw).max()))
+    hw = [v for v in inits.values() if v.shape == tuple(head.weight.shape)]
+    worst = max(worst, min(float(np.abs(head.weight.detach().numpy() - v).max()) for v in hw))
     return worst
 
 

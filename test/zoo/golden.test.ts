@@ -20,7 +20,11 @@
  * ordered differently, which moves AUPR by up to 3.5e-4 and AUROC by up to 1e-4 (two pairs of
  * ash-s on uniform) — hence the 1e-9 slack on the 1e-4 of the full-set AUROC (the decimal
  * representation of 50.0326 vs 50.03249999999999) and no full-set AUPR assertion (printed as a
- * diagnostic). FPR95, detection error and every accuracy agree exactly.
+ * diagnostic). FPR95, detection error and every accuracy agree exactly. On the seeded subset the
+ * ID/OOD pairs napood and PyTorch order differently are counted: none → every metric to 1e-4;
+ * some (densenet: one pair of nap[L3+L4] on notMNIST, 1.7e-3 AUROC points on 60,000 pairs) →
+ * AUROC within 1e-4 + 100·pairs/(n_ID n_OOD), the exact bound, the other metrics printed, and
+ * at most 1e-4 of the pairs may flip.
  *
  * Time: 7–20 s in all on a shared 2-core machine (3, the report on 13,000 images, is 4–12 s of it);
  * NAPOOD_ZOO_FULL=0 skips 3.
@@ -61,6 +65,17 @@ test.after(() => rmSync(scratchRoot, { recursive: true, force: true }));
 
 function rel(a: number, b: number): number {
   return a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** ID/OOD pairs whose order (ID above, tied, below) differs between two scorings of the same rows. */
+function discordantPairs(idA: ArrayLike<number>, oodA: ArrayLike<number>, idB: ArrayLike<number>, oodB: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < idA.length; i++) {
+    for (let j = 0; j < oodA.length; j++) {
+      if (Math.sign(idA[i]! - oodA[j]!) !== Math.sign(idB[i]! - oodB[j]!)) d++;
+    }
+  }
+  return d;
 }
 
 /** Accuracies (percent) to METRIC_TOL: the same count of correct predictions. */
@@ -145,8 +160,10 @@ test(`${name}: napood on the zoo ONNX from uint8 .npy images = PyTorch on the se
 
     // Per-sample scores.
     const worst: Record<string, number> = {};
+    const mineOf: Record<string, Record<string, Float64Array>> = {};
     for (const set of ['id', ...golden.oods]) {
       const got = await od.score(files[set]!.path);
+      mineOf[set] = Object.fromEntries(methods.map((m) => [m, got.scores[napoodSpec(m)]!]));
       assert.equal(got.n, golden.subset.indices[set]!.length);
       for (const m of methods) {
         const mine = got.scores[napoodSpec(m)]!;
@@ -167,15 +184,33 @@ test(`${name}: napood on the zoo ONNX from uint8 .npy images = PyTorch on the se
       const oods = Object.fromEntries(golden.oods.map((o) => [o, files[o]!.path]));
       const report: EvalReport = await od.evaluate(id, oods, { bootstrap: 0 });
       let mw = 0;
+      const flips: string[] = [];
       for (const r of report.methods) {
         const m = methods[specs.indexOf(r.method)]!;
-        for (const o of golden.oods) mw = Math.max(mw, checkMetrics(r.results[o]!, golden.subset.metrics[m]!.results[o]!, `${m} ${o}`));
-        mw = Math.max(mw, checkMetrics(r.average, golden.subset.metrics[m]!.average, `${m} average`));
+        // Float32 near-ties (see the header): an ID/OOD pair napood and PyTorch order differently
+        // moves AUROC by at most 100/(n_ID n_OOD) percent and can move the other metrics; where
+        // there is any, AUROC is held to that bound and the rest are diagnostics, as on the full sets.
+        let slack = 0;
+        let flipped = false;
+        for (const o of golden.oods) {
+          const d = discordantPairs(mineOf.id![m]!, mineOf[o]![m]!, golden.subset.scores.id![m]!, golden.subset.scores[o]![m]!);
+          const nPairs = mineOf.id![m]!.length * mineOf[o]![m]!.length;
+          assert.ok(d <= 1e-4 * nPairs, `${m} ${o}: ${d} of ${nPairs} ID/OOD pairs ordered differently from PyTorch`);
+          if (d === 0) { mw = Math.max(mw, checkMetrics(r.results[o]!, golden.subset.metrics[m]!.results[o]!, `${m} ${o}`)); continue; }
+          flipped = true;
+          flips.push(`${m} ${o}: ${d} pair${d > 1 ? 's' : ''}`);
+          const bound = (100 * d) / nPairs;
+          slack += bound / golden.oods.length;
+          checkMetrics(r.results[o]!, golden.subset.metrics[m]!.results[o]!, `${m} ${o} (${d} near-tie pairs)`, ['auroc'], bound);
+        }
+        if (flipped) checkMetrics(r.average, golden.subset.metrics[m]!.average, `${m} average`, ['auroc'], slack);
+        else mw = Math.max(mw, checkMetrics(r.average, golden.subset.metrics[m]!.average, `${m} average`));
         const lo = logitsOf(m);
         if (lo) sameAccuracy(r.id_accuracy, golden.subset.accuracy[lo], `${m} ID accuracy`);
       }
       sameAccuracy(report.id.accuracy, golden.subset.accuracy.energy, 'ID accuracy of the model');
-      t.diagnostic(`subset metrics: max |napood − sklearn| ${mw.toExponential(2)} percent; ID accuracy ${report.id.accuracy} %`);
+      t.diagnostic(`subset metrics: max |napood − sklearn| ${mw.toExponential(2)} percent where no pair flips; ID accuracy ${report.id.accuracy} %`);
+      if (flips.length) t.diagnostic(`float32 near-tie ID/OOD pairs ordered differently from PyTorch (AUROC held to 100·pairs/(n_ID n_OOD)): ${flips.join(', ')}`);
     } finally {
       await sets.close();
     }
