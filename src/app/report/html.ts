@@ -5,6 +5,7 @@
  */
 import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
+import { significanceNote } from './claims.js';
 import type { Figure } from './figures.js';
 import { modelTableList } from './tables.js';
 import { tunedWHtml } from './tuned.js';
@@ -60,7 +61,7 @@ function reverseTableHtml(rows: readonly ReverseFprRow[]): string {
 function claimsHtml(r: ModelResult): string {
   const rows = r.claims.map((c) => {
     const cls = c.verdict === 'holds' ? 'holds' : c.verdict === 'does not hold' ? 'fails' : 'nm';
-    const sig = c.significant === undefined ? '' : c.significant ? '<span class="ci">95 % CI excludes 0</span>' : c.verdict === 'holds' ? '<span class="ci">within the 95 % CI</span>' : '';
+    const sig = significanceNote(c) ? `<span class="ci">${significanceNote(c)}</span>` : '';
     return `<tr><td class="m" style="white-space:normal">${esc(c.claim)}</td><td class="m ${cls}">${esc(c.verdict)}${sig}</td><td class="m" style="white-space:normal">${esc(c.measured)}</td></tr>`;
   });
   return `<table class="claims"><tr><th class="m">Claim (paper)</th><th class="m">Verdict</th><th class="m">Measured (percent; [95 % paired-bootstrap interval])</th></tr>${rows.join('')}</table>`;

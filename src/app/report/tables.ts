@@ -5,6 +5,7 @@
  */
 import { csvTable, markdownTable, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
+import { significanceNote } from './claims.js';
 import { tunedWCsv, tunedWMarkdown } from './tuned.js';
 
 export interface TableFile {
@@ -48,7 +49,7 @@ function reverseCsv(rows: readonly ReverseFprRow[]): string {
 
 export function claimsMarkdown(r: ModelResult): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return ['| Claim | Verdict | Measured |', '|---|---|---|', ...r.claims.map((c) => `| ${esc(c.claim)} | ${c.verdict}${c.significant === true ? ' (95 % CI excludes 0)' : c.significant === false && c.verdict === 'holds' ? ' (within the 95 % CI)' : ''} | ${esc(c.measured)} |`)].join('\n') + '\n';
+  return ['| Claim | Verdict | Measured |', '|---|---|---|', ...r.claims.map((c) => `| ${esc(c.claim)} | ${c.verdict}${significanceNote(c) ? ` (${significanceNote(c)})` : ''} | ${esc(c.measured)} |`)].join('\n') + '\n';
 }
 
 export function modelTableFiles(r: ModelResult): TableFile[] {
