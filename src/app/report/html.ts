@@ -1,12 +1,14 @@
 /**
  * index.html of a report: one self-contained page (inline CSS and inline SVG figures; no script,
  * no external URL, nothing fetched when it is viewed). Built from the report's results and the
- * figures already rendered to SVG text (src/node/report-render.ts).
+ * figures already rendered to SVG text (src/node/report-render.ts). First the section across
+ * backbones (the claims matrix), then one section per model.
  */
 import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import { significanceNote } from './claims.js';
 import type { Figure } from './figures.js';
+import { claimsSummaryHtml, type ClaimsSummary } from './summary.js';
 import { modelTableList } from './tables.js';
 import { tunedWHtml } from './tuned.js';
 
@@ -19,6 +21,8 @@ export interface HtmlInput {
   readonly version: string;
   readonly summary: readonly string[];
   readonly models: readonly { readonly result: ModelResult; readonly figures: readonly RenderedFigure[] }[];
+  /** Across the models: the claims matrix (the page's first section). */
+  readonly claimsSummary: ClaimsSummary;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -30,7 +34,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0 16px}th,td{border:1px
 th{background:#f4f4f4}td.m,th.m{text-align:left;white-space:nowrap}.ci{color:#777;font-size:10px;display:block}
 .holds{color:#176b2c;font-weight:bold}.fails{color:#a11;font-weight:bold}.nm{color:#777}
 figure{margin:16px 0 28px;overflow-x:auto}figcaption{font-size:12px;color:#555;max-width:1000px}
-.note{font-size:12px;color:#555}th.oracle{background:#fbeee0}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
+.note{font-size:12px;color:#555}.key{display:block;font-size:11px;color:#333;margin-top:2px}th.oracle{background:#fbeee0}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
 
 
 function cell(x: number, interval: [number, number] | undefined): string {
@@ -96,6 +100,12 @@ function modelHtml(m: HtmlInput['models'][number]): string {
   return parts.join('\n');
 }
 
+/** The first section: the claims across backbones. */
+function acrossHtml(input: HtmlInput): string {
+  const c = input.claimsSummary;
+  return [`<h2 id="across">Across backbones</h2>`, `<h3 id="claims-summary">${esc(c.title)}</h3>`, claimsSummaryHtml(c, esc)].join('\n');
+}
+
 export function reportHtml(input: HtmlInput): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -103,7 +113,8 @@ export function reportHtml(input: HtmlInput): string {
 <h1>${esc(input.title)}</h1>
 <p class="note">napood ${esc(input.version)} — post-hoc OOD detection with the Neural Activation Prior (arXiv 2402.18162). Scores: higher = more in-distribution; ID is the positive class; FPR95 as the ReAct / ASH code (t = sorted ID scores at round(0.05·n), share of OOD above it); percent, two decimals; [95 % bootstrap intervals]. NAP-X rows use the configured w (the paper's), never w chosen on the test sets; sweeps and the best layer are descriptive. Every number is in report.json; tables as Markdown and CSV in tables/, figures as PNG and SVG in figures/.</p>
 ${input.summary.map((s) => `<p class="note">${esc(s)}</p>`).join('\n')}
-<nav>${input.models.map((m) => `<a href="#model-${esc(m.result.name)}">${esc(m.result.name)}</a>`).join('')}</nav>
+<nav><a href="#across">across backbones</a>${input.models.map((m) => `<a href="#model-${esc(m.result.name)}">${esc(m.result.name)}</a>`).join('')}</nav>
+${acrossHtml(input)}
 ${input.models.map(modelHtml).join('\n')}
 </body></html>
 `;

@@ -1,11 +1,13 @@
 /**
  * The report's tables as files: per model, each table as Markdown and CSV (app/report.ts formats
  * the EvalReports the same way `napood eval --md / --csv` does), OpenOOD's reverse FPR, and the
- * claims. Returns { name, text } pairs; src/node/report writes them under DIR/tables/.
+ * claims; across the models, the claims matrix (summary.ts).
+ * Returns { name, text } pairs; src/node/report writes them under DIR/tables/.
  */
 import { csvTable, markdownTable, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import { significanceNote } from './claims.js';
+import { claimsSummaryCsv, claimsSummaryMarkdown, type ClaimsSummary } from './summary.js';
 import { tunedWCsv, tunedWMarkdown } from './tuned.js';
 
 export interface TableFile {
@@ -65,4 +67,12 @@ export function modelTableFiles(r: ModelResult): TableFile[] {
   }
   files.push({ name: `${r.name}-claims.md`, text: `## ${r.name}: the paper's claims, measured\n\n${claimsMarkdown(r)}` });
   return files;
+}
+
+/** The tables across backbones: claims-summary.md|csv. */
+export function summaryTableFiles(claims: ClaimsSummary): TableFile[] {
+  return [
+    { name: 'claims-summary.md', text: `## ${claims.title}\n\n${claimsSummaryMarkdown(claims)}` },
+    { name: 'claims-summary.csv', text: claimsSummaryCsv(claims) },
+  ];
 }
