@@ -41,6 +41,7 @@ test('the report folder: index.html, report.json, tables (md + csv) and figures 
   }
   assert.ok(tables.includes('pipeline-claims.md'));
   assert.ok(tables.includes('claims-summary.md') && tables.includes('claims-summary.csv'), 'the claims across backbones');
+  assert.ok(!tables.some((t) => t.startsWith('tuned-w')), 'no tune in the config: no tuned-w tables');
   assert.match(readFileSync(join(out, 'tables', 'pipeline-main.md'), 'utf8'), /near \(avg\) FPR95↓ \| near \(avg\) AUROC↑ \| far \(avg\) FPR95↓/);
   assert.ok(progress.some((p) => p.startsWith('pipeline: ID')) && progress.some((p) => p.includes('tables and bootstrap')), progress.join(' / '));
   assert.equal(summary.models.length, 1);
@@ -80,9 +81,10 @@ test('report.json: every table with bootstrap intervals, OpenOOD\'s reverse FPR 
   assert.equal(m.claims.length, 1 + 5 + 5 + 1 + 1);
   for (const c of m.claims) assert.ok(['holds', 'does not hold', 'not measured'].includes(c.verdict) && c.measured.length > 10, c.id);
   assert.equal(m.claims.find((c: { id: string }) => c.id === 'accuracy-unchanged').verdict, 'holds');
-  // Across backbones (one here): a row per claim, each cell the claim's verdict.
+  // Across backbones (one here): a row per claim, each cell the claim's verdict; no tune, no tuned-w summary.
   assert.deepEqual(json.claimsSummary.models, ['pipeline']);
   assert.deepEqual(json.claimsSummary.rows.map((r: { id: string; cells: Record<string, { verdict: string }> }) => [r.id, r.cells.pipeline.verdict]), m.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+  assert.equal(json.tunedWSummary, undefined);
   assert.deepEqual(summary.claimsSummary, json.claimsSummary, 'makeReport returns what report.json holds');
 });
 

@@ -3,7 +3,8 @@
  * not one linear layer (the default methods leave DICE and NAP-D out), "lin" a linear one. The
  * claims matrix's cells are each model's own claims (verdict, significance, the numbers of
  * `Claim.numbers` and of its `measured` text), n/a where the model has no such claim; the
- * Markdown, CSV, HTML and CLI text say the same.
+ * Markdown, CSV, HTML and CLI text say the same; the tuned-w table across backbones is the
+ * models' own tuned-w rows.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { analyseModel, type ModelResult } from '../../src/app/report/analyse.js'
 import type { Claim } from '../../src/app/report/claims.js';
 import { claimsSummary, claimsSummaryCsv, claimsSummaryMarkdown, claimsSummaryText, type ClaimCell } from '../../src/app/report/summary.js';
 import { reportHtml } from '../../src/app/report/html.js';
+import { summaryTableFiles } from '../../src/app/report/tables.js';
+import { tunedWSummary, tunedWSummaryCsv, tunedWSummaryMarkdown, type TunedWTable } from '../../src/app/report/tuned.js';
 import type { Head } from '../../src/types.js';
 import { memorySet, randomHead } from './memory-source.js';
 
@@ -131,6 +134,7 @@ test('CSV, Markdown, HTML and the CLI text say what the matrix says', () => {
   const html = reportHtml({ title: 'napood report — t', version: 'x', summary: [], models: models.map((result) => ({ result, figures: [] })), claimsSummary: summary });
   const across = html.indexOf('<h2 id="across">');
   assert.ok(across > 0 && across < html.indexOf('id="model-mlp"') && html.indexOf('id="model-mlp"') < html.indexOf('id="model-lin"'), 'the first section');
+  assert.ok(!html.includes('id="tuned-w-summary"'), 'no tune: no tuned-w section');
   const verdicts = [...html.matchAll(/<tr data-claim="([^"]+)">(.*?)<\/tr>/g)].map((m) => [m[1], [...m[2].matchAll(/data-model="([^"]+)" data-verdict="([^"]+)"/g)].map((x) => `${x[1]}=${x[2]}`).join(' ')]);
   assert.deepEqual(verdicts, summary.rows.map((r) => [r.id, `mlp=${r.cells.mlp.verdict} lin=${r.cells.lin.verdict}`]));
   const text = claimsSummaryText(summary).trimEnd().split('\n');
@@ -145,4 +149,46 @@ test('CSV, Markdown, HTML and the CLI text say what the matrix says', () => {
     if (r.cells.lin.delta !== undefined) assert.ok(text[k + 2].slice(at).includes(pct(Math.abs(r.cells.lin.delta))), `${r.id}: ${text[k + 2]}`);
   });
   assert.match(text[2 + summary.rows.findIndex((r) => r.id === 'nap-d-vs-x')], /^nap-d-vs-x\s+n\/a\s+[✓✗]/);
+});
+
+/** A tuned-w table as tunedWTable makes it (its rows are what the summary takes). */
+function tuned(m: ModelResult, w: number): TunedWTable {
+  const rows = m.tables.main.methods.filter((r) => /^nap-[er]\b/.test(r.method)).map((r, k) => ({
+    method: r.method, tuned_w: w + k / 10, pseudo: { auroc: 90, fpr95: 30 }, tuned: { fpr95: r.average.fpr95 - 1, auroc: r.average.auroc },
+    paper_w: r.params.w, paper: { fpr95: r.average.fpr95, auroc: r.average.auroc }, oracle: { near: { w: 0.2, fpr95: 10 + k }, far: { w: 0.7 + k / 10, fpr95: 20 } },
+  }));
+  return { title: 't', note: 'n', criterion: 'auroc', val: { path: 'val', n: 10 }, pseudo_ood: {}, ood: ['near', 'far'], rows, tune: {} as TunedWTable['tune'] };
+}
+
+test('the tuned w across backbones: each model\'s own rows, the oracle over its sets; absent without tune', () => {
+  assert.equal(tunedWSummary(models), undefined);
+  assert.equal(summaryTableFiles(summary, undefined).map((f) => f.name).join(' '), 'claims-summary.md claims-summary.csv');
+  const withTune = [{ ...models[0], tunedW: tuned(models[0], 0.3) }, models[1], { ...models[1], name: 'lin2', tunedW: tuned(models[1], 0.5) }];
+  const t = tunedWSummary(withTune)!;
+  assert.deepEqual(t.models, ['mlp', 'lin2'], 'only the models with a tuned-w table');
+  assert.match(t.note, /The search's criterion: auroc for every backbone$/);
+  withTune[2] = { ...withTune[2], tunedW: { ...withTune[2].tunedW!, criterion: 'fpr95' } };
+  assert.match(tunedWSummary(withTune)!.note, /The search's criterion: mlp auroc, lin2 fpr95$/);
+  assert.equal(t.rows.length, 4);
+  for (const r of t.rows) {
+    const own = withTune.find((m) => m.name === r.model)!.tunedW!.rows.find((x) => x.method === r.method)!;
+    const { model: _m, oracle_over_sets: o, ...rest } = r;
+    assert.deepEqual(rest, own);
+    assert.deepEqual(o, { w_min: 0.2, w_max: own.oracle.far.w, mean_fpr95: (own.oracle.near.fpr95 + 20) / 2, sets: 2 });
+  }
+  const md = tunedWSummaryMarkdown(t).split('\n').filter((l) => l.startsWith('| '));
+  assert.equal(md.length, 2 + 4);
+  const r0 = t.rows[0];
+  assert.equal(md[2], `| mlp | ${r0.method} | 0.3 | ${pct(r0.tuned.fpr95)} | ${r0.paper_w} | ${pct(r0.paper.fpr95)} | -1.00 | 0.2–0.7 | ${pct(r0.oracle_over_sets!.mean_fpr95)} |`);
+  const csv = parseCsv(tunedWSummaryCsv(t));
+  assert.equal(csv[0].slice(0, 4).join(','), 'model,method,tuned_w,tuned_avg_fpr95');
+  assert.deepEqual(csv[0].slice(-4), ['oracle_w_near_research_only', 'oracle_fpr95_near_research_only', 'oracle_w_far_research_only', 'oracle_fpr95_far_research_only']);
+  csv.slice(1).forEach((l, k) => {
+    const r = t.rows[k];
+    assert.deepEqual(l.slice(0, 7).map((x, i) => (i < 2 ? x : Number(x))), [r.model, r.method, r.tuned_w, r.tuned.fpr95, r.tuned.auroc, r.paper_w, r.paper.fpr95]);
+    assert.equal(Number(l[12]), r.oracle_over_sets!.mean_fpr95);
+  });
+  const html = reportHtml({ title: 't', version: 'x', summary: [], models: withTune.map((result) => ({ result, figures: [] })), claimsSummary: claimsSummary(withTune), tunedWSummary: t });
+  assert.ok(html.indexOf('id="claims-summary"') < html.indexOf('id="tuned-w-summary"') && html.indexOf('id="tuned-w-summary"') < html.indexOf('id="model-mlp"'));
+  assert.deepEqual(summaryTableFiles(summary, t).map((f) => f.name), ['claims-summary.md', 'claims-summary.csv', 'tuned-w-summary.md', 'tuned-w-summary.csv']);
 });

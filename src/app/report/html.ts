@@ -2,7 +2,7 @@
  * index.html of a report: one self-contained page (inline CSS and inline SVG figures; no script,
  * no external URL, nothing fetched when it is viewed). Built from the report's results and the
  * figures already rendered to SVG text (src/node/report-render.ts). First the section across
- * backbones (the claims matrix), then one section per model.
+ * backbones (the claims matrix, the tuned w), then one section per model.
  */
 import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
@@ -10,7 +10,7 @@ import { significanceNote } from './claims.js';
 import type { Figure } from './figures.js';
 import { claimsSummaryHtml, type ClaimsSummary } from './summary.js';
 import { modelTableList } from './tables.js';
-import { tunedWHtml } from './tuned.js';
+import { tunedWHtml, tunedWSummaryHtml, type TunedWSummary } from './tuned.js';
 
 export interface RenderedFigure extends Figure {
   readonly svg: string;
@@ -21,8 +21,9 @@ export interface HtmlInput {
   readonly version: string;
   readonly summary: readonly string[];
   readonly models: readonly { readonly result: ModelResult; readonly figures: readonly RenderedFigure[] }[];
-  /** Across the models: the claims matrix (the page's first section). */
+  /** Across the models: the claims matrix, and the tuned-w table when some model was tuned (the page's first section). */
   readonly claimsSummary: ClaimsSummary;
+  readonly tunedWSummary?: TunedWSummary;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -100,10 +101,12 @@ function modelHtml(m: HtmlInput['models'][number]): string {
   return parts.join('\n');
 }
 
-/** The first section: the claims across backbones. */
+/** The first section: the claims across backbones, then the tuned w across backbones. */
 function acrossHtml(input: HtmlInput): string {
   const c = input.claimsSummary;
-  return [`<h2 id="across">Across backbones</h2>`, `<h3 id="claims-summary">${esc(c.title)}</h3>`, claimsSummaryHtml(c, esc)].join('\n');
+  const t = input.tunedWSummary;
+  return [`<h2 id="across">Across backbones</h2>`, `<h3 id="claims-summary">${esc(c.title)}</h3>`, claimsSummaryHtml(c, esc),
+    ...(t ? [`<h3 id="tuned-w-summary">${esc(t.title)}</h3>`, tunedWSummaryHtml(t, esc)] : [])].join('\n');
 }
 
 export function reportHtml(input: HtmlInput): string {

@@ -1,14 +1,14 @@
 /**
  * The report's tables as files: per model, each table as Markdown and CSV (app/report.ts formats
  * the EvalReports the same way `napood eval --md / --csv` does), OpenOOD's reverse FPR, and the
- * claims; across the models, the claims matrix (summary.ts).
+ * claims; across the models, the claims matrix and the tuned-w table (summary.ts, tuned.ts).
  * Returns { name, text } pairs; src/node/report writes them under DIR/tables/.
  */
 import { csvTable, markdownTable, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import { significanceNote } from './claims.js';
 import { claimsSummaryCsv, claimsSummaryMarkdown, type ClaimsSummary } from './summary.js';
-import { tunedWCsv, tunedWMarkdown } from './tuned.js';
+import { tunedWCsv, tunedWMarkdown, tunedWSummaryCsv, tunedWSummaryMarkdown, type TunedWSummary } from './tuned.js';
 
 export interface TableFile {
   readonly name: string;
@@ -69,10 +69,11 @@ export function modelTableFiles(r: ModelResult): TableFile[] {
   return files;
 }
 
-/** The tables across backbones: claims-summary.md|csv. */
-export function summaryTableFiles(claims: ClaimsSummary): TableFile[] {
+/** The tables across backbones: claims-summary.md|csv, and tuned-w-summary.md|csv when some model was tuned. */
+export function summaryTableFiles(claims: ClaimsSummary, tuned: TunedWSummary | undefined): TableFile[] {
   return [
     { name: 'claims-summary.md', text: `## ${claims.title}\n\n${claimsSummaryMarkdown(claims)}` },
     { name: 'claims-summary.csv', text: claimsSummaryCsv(claims) },
+    ...(tuned ? [{ name: 'tuned-w-summary.md', text: `## ${tuned.title}\n\n${tunedWSummaryMarkdown(tuned)}` }, { name: 'tuned-w-summary.csv', text: tunedWSummaryCsv(tuned) }] : []),
   ];
 }
