@@ -15,7 +15,7 @@ export interface ClaimCell {
   readonly verdict: Claim['verdict'] | 'n/a';
   /** The claim's: the 95 % interval of Δ excludes 0 in the claimed direction. */
   readonly significant?: boolean;
-  /** The key numbers in words (percent, two decimals), or why the cell is n/a / not measured. */
+  /** The key numbers in words (percent, two decimals), or why the claim is n/a / not measured. */
   readonly key: string;
   /** What is compared (methods, `w = …`, layer labels) and the two values (percent). */
   readonly compared?: readonly [string, string];
@@ -87,6 +87,14 @@ export function claimCell(c: Claim): ClaimCell {
   return { verdict: c.verdict, ...(c.significant !== undefined ? { significant: c.significant } : {}), key: c.measured };
 }
 
+/** A note of compute.ts's applicableMethods without the set's argument and path: "nap-d left out of the default methods (expected …, found …)". */
+function leftOut(note: string): string {
+  const m = /^(.*? left out of the default methods) \((.*)\)$/s.exec(note);
+  if (!m) return note;
+  const k = m[2].indexOf(': expected ');
+  return `${m[1]} (${k >= 0 ? m[2].slice(k + 2) : m[2]})`;
+}
+
 /** Rows: every claim id of every model, in the models' order (an id new in a later model goes after its predecessor there). */
 export function claimsSummary(models: readonly ModelResult[]): ClaimsSummary {
   const ids: string[] = [];
@@ -107,7 +115,7 @@ export function claimsSummary(models: readonly ModelResult[]): ClaimsSummary {
       const method = id.endsWith('-vs-x') ? id.slice(0, -'-vs-x'.length) : id.endsWith('-w-curve') ? id.slice(0, -'-w-curve'.length) : undefined;
       const prefix = `${m.name}: ${method}`;
       const note = method ? m.notes.find((s) => s.startsWith(prefix) && /^[: ]/.test(s.slice(prefix.length)) && s.includes(' left out')) : undefined;
-      cells[m.name] = c ? claimCell(c) : { verdict: 'n/a', key: note ? `n/a: ${note.slice(m.name.length + 2)}` : 'n/a: not among this backbone\'s claims' };
+      cells[m.name] = c ? claimCell(c) : { verdict: 'n/a', key: note ? leftOut(note.slice(m.name.length + 2)) : 'not among this backbone\'s claims' };
     }
     return { id, claim: text, cells };
   });
@@ -123,10 +131,7 @@ export function claimsSummaryMarkdown(s: ClaimsSummary): string {
   const esc = (t: string) => t.replace(/\|/g, '\\|');
   const line = (c: string[]) => `| ${c.join(' | ')} |`;
   return [`${s.note}.`, '', line(['Claim', ...s.models.map(esc)]), line(['---', ...s.models.map(() => '---')]),
-    ...s.rows.map((r) => line([esc(r.claim), ...s.models.map((m) => {
-      const c = r.cells[m];
-      return c.verdict === 'n/a' ? esc(c.key) : esc(`${verdictText(c)}: ${c.key}`);
-    })]))].join('\n') + '\n';
+    ...s.rows.map((r) => line([esc(r.claim), ...s.models.map((m) => esc(`${verdictText(r.cells[m])}: ${r.cells[m].key}`))]))].join('\n') + '\n';
 }
 
 export function claimsSummaryCsv(s: ClaimsSummary): string {
