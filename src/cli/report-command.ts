@@ -1,10 +1,12 @@
 /**
  * `napood report CONFIG --out DIR`: parses the flags, calls makeReport (src/node/report-run.ts),
- * prints the first backbone's Tables 1 / 2, the claims and where the report is. Progress (with rate and ETA) on a TTY only.
+ * prints the first backbone's Tables 1 / 2, each backbone's claims, the claims across backbones
+ * (claim × backbone: ✓ / ✗ and Δ) and where the report is. Progress (with rate and ETA) on a TTY only.
  */
 import { NapoodError } from '../errors.js';
 import { makeReport } from '../node/report-run.js';
 import { textTable } from '../app/report.js';
+import { claimsSummaryText } from '../app/report/summary.js';
 import { intOption, parseCommand, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';
@@ -32,6 +34,7 @@ export async function runReport(argv: string[]): Promise<number> {
       lines.push(`${m.name}:`);
       for (const c of m.claims) lines.push(`  [${c.verdict}] ${c.claim}`, `      ${c.measured}`);
     }
+    lines.push(claimsSummaryText(summary.claimsSummary).trimEnd());
     lines.push(`report written to ${out}/ (index.html, report.json, ${summary.files.filter((f) => f.startsWith('tables/')).length} table files, ${summary.files.filter((f) => f.endsWith('.png')).length} PNG figures)`);
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

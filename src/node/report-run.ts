@@ -1,7 +1,8 @@
 /**
  * `napood report CONFIG --out DIR` as a library call: read and validate the config, run each
  * model's sets through it once (compute.ts), build the tables, claims and figures, render the
- * figures (SVG + PNG) and write DIR: index.html, report.json, tables/*.md|csv, figures/*.png|svg|vl.json.
+ * figures (SVG + PNG), the tables across models (claims matrix, tuned w), and write DIR:
+ * index.html, report.json, tables/*.md|csv, figures/*.png|svg|vl.json.
  * Paths in the config are relative to the config file's folder.
  */
 import { readFileSync } from 'node:fs';
@@ -13,8 +14,9 @@ import { analyseModel, type ModelResult } from '../app/report/analyse.js';
 import { figureData } from '../app/report/figdata.js';
 import { modelFigures } from '../app/report/figures.js';
 import { reportHtml, type RenderedFigure } from '../app/report/html.js';
-import { modelTableFiles } from '../app/report/tables.js';
-import { tuneCandidates, tunedWTable } from '../app/report/tuned.js';
+import { claimsSummary, type ClaimsSummary } from '../app/report/summary.js';
+import { modelTableFiles, summaryTableFiles } from '../app/report/tables.js';
+import { tuneCandidates, tunedWSummary, tunedWTable, type TunedWSummary } from '../app/report/tuned.js';
 import { pseudoOodInfo, pseudoOodSource, type PseudoOodOptions } from '../app/pseudo-ood.js';
 import { tuneMethods } from '../app/tune.js';
 import type { CorruptionName } from '../images/corrupt/index.js';
@@ -47,6 +49,9 @@ export interface ReportSummary {
   readonly out: string;
   readonly files: readonly string[];
   readonly models: readonly ModelResult[];
+  /** Across the models: the claims matrix, the tuned-w table (config `tune`). */
+  readonly claimsSummary: ClaimsSummary;
+  readonly tunedWSummary?: TunedWSummary;
 }
 
 function readText(p: string, field: string, what: string): string {
@@ -198,6 +203,8 @@ export async function makeReport(configPath: string, out: string, opts: ReportOp
     `Methods: ${cfg.methods.map((s) => s.text).join(', ')} (NAP-X w: ${cfg.paperW === 'imagenet' ? 'the methods\' defaults, the paper\'s ImageNet values' : `the paper's ${cfg.paperW} values`}, unless set).`,
     `Sweeps: w ∈ {${cfg.sweeps.w.join(', ')}}; NAP p ∈ {${cfg.sweeps.nap.p.join(', ')}}, ε ∈ {${cfg.sweeps.nap.eps.join(', ')}}; percentile ∈ {${cfg.sweeps.percentile.join(', ')}}. Bootstrap: ${cfg.bootstrap} replicates, seed ${cfg.seed}.`,
   ];
+  const across = { claimsSummary: claimsSummary(models.map((m) => m.result)), tunedWSummary: tunedWSummary(models.map((m) => m.result)) };
+  for (const t of summaryTableFiles(across.claimsSummary, across.tunedWSummary)) files.set(`tables/${t.name}`, t.text);
   const json = {
     kind: 'napood-report', napood: VERSION, title: cfg.title, units: 'percent',
     config: { methods: cfg.methods.map((s) => s.text), paperW: cfg.paperW, sweeps: cfg.sweeps, bootstrap: cfg.bootstrap, seed: cfg.seed, figureSample: cfg.figureSample },
@@ -206,10 +213,12 @@ export async function makeReport(configPath: string, out: string, opts: ReportOp
       openood_fpr_at_95_ood_recall: 'OpenOOD v1.5: share of ID flagged as OOD at the threshold that flags 95 % of the OOD set (sklearn roc_curve with OOD positive)',
       intervals: 'percentile bootstrap, stratified; claims use paired replicates (the same resamples for every score vector)',
     },
+    claimsSummary: across.claimsSummary,
+    ...(across.tunedWSummary ? { tunedWSummary: across.tunedWSummary } : {}),
     models: models.map((m) => ({ ...m.result, figures: m.figures.map((f) => ({ id: f.id, title: f.title, caption: f.caption, files: [`figures/${f.id}.png`, `figures/${f.id}.svg`, `figures/${f.id}.vl.json`] })) })),
   };
   files.set('report.json', JSON.stringify(json, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  files.set('index.html', reportHtml({ title: cfg.title, version: VERSION, summary, models }));
+  files.set('index.html', reportHtml({ title: cfg.title, version: VERSION, summary, models, ...across }));
   writeReportDir(out, files);
-  return { out, files: [...files.keys()].sort(), models: models.map((m) => m.result) };
+  return { out, files: [...files.keys()].sort(), models: models.map((m) => m.result), ...across };
 }

@@ -2,8 +2,8 @@
  * `napood report` end to end on the fixture config (test/fixtures/report/config.json: the
  * pipeline fixture model, seeded uint8 pixel sets and an image folder): the folder's files,
  * report.json, the figure sizes, the CLI, refusals; then index.html in headless Chromium (Debian's
- * /usr/bin/chromium driven by playwright-core): it renders, every figure is there, no console
- * error, and no request but the file itself.
+ * /usr/bin/chromium driven by playwright-core): it renders, the claims across backbones first,
+ * every figure is there, no console error, and no request but the file itself.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +40,8 @@ test('the report folder: index.html, report.json, tables (md + csv) and figures 
     assert.ok(tables.includes(`pipeline-${t}.md`) && tables.includes(`pipeline-${t}.csv`), t);
   }
   assert.ok(tables.includes('pipeline-claims.md'));
+  assert.ok(tables.includes('claims-summary.md') && tables.includes('claims-summary.csv'), 'the claims across backbones');
+  assert.ok(!tables.some((t) => t.startsWith('tuned-w')), 'no tune in the config: no tuned-w tables');
   assert.match(readFileSync(join(out, 'tables', 'pipeline-main.md'), 'utf8'), /near \(avg\) FPR95↓ \| near \(avg\) AUROC↑ \| far \(avg\) FPR95↓/);
   assert.ok(progress.some((p) => p.startsWith('pipeline: ID')) && progress.some((p) => p.includes('tables and bootstrap')), progress.join(' / '));
   assert.equal(summary.models.length, 1);
@@ -79,6 +81,11 @@ test('report.json: every table with bootstrap intervals, OpenOOD\'s reverse FPR 
   assert.equal(m.claims.length, 1 + 5 + 5 + 1 + 1);
   for (const c of m.claims) assert.ok(['holds', 'does not hold', 'not measured'].includes(c.verdict) && c.measured.length > 10, c.id);
   assert.equal(m.claims.find((c: { id: string }) => c.id === 'accuracy-unchanged').verdict, 'holds');
+  // Across backbones (one here): a row per claim, each cell the claim's verdict; no tune, no tuned-w summary.
+  assert.deepEqual(json.claimsSummary.models, ['pipeline']);
+  assert.deepEqual(json.claimsSummary.rows.map((r: { id: string; cells: Record<string, { verdict: string }> }) => [r.id, r.cells.pipeline.verdict]), m.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+  assert.equal(json.tunedWSummary, undefined);
+  assert.deepEqual(summary.claimsSummary, json.claimsSummary, 'makeReport returns what report.json holds');
 });
 
 test('the folder is refused when it holds other files or the inputs; an earlier report is replaced', async () => {
@@ -102,6 +109,10 @@ test('CLI: napood report CONFIG --out DIR prints the claims; help and a missing 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\[(holds|does not hold)\] NAP alone beats MSP/);
   assert.match(r.stdout, /report written to/);
+  const across = r.stdout.indexOf('The paper\'s claims across backbones');
+  assert.ok(across > r.stdout.lastIndexOf('NAP-X leaves ID accuracy unchanged') && across < r.stdout.indexOf('report written to'), 'the matrix after the per-model claims');
+  assert.match(r.stdout, /\nclaim +pipeline\nnap-vs-msp +[✓✗] +[+-]?\d+\.\d\d\*?\n/);
+  assert.match(r.stdout, /\naccuracy-unchanged +✓ +0\.00\n/);
   assert.doesNotMatch(r.stderr, /\r|WARN/, 'no progress line off a TTY, no vega-lite console output');
   assert.ok(existsSync(join(dir, 'index.html')));
   const again = spawnSync(process.execPath, [bin, 'report', config, '--out', dir, '--bootstrap', '0'], { encoding: 'utf8' });
@@ -140,6 +151,10 @@ test('index.html in headless Chromium: renders, every figure present, no console
     }
     assert.equal(await page.locator('svg.marks').count(), ids.length);
     assert.ok((await page.locator('table.claims tr').count()) >= 13);
+    assert.equal(await page.locator('h2').first().getAttribute('id'), 'across', 'the claims across backbones come first');
+    assert.equal(await page.locator('table.claims-summary tr').count(), 1 + json.claimsSummary.rows.length);
+    const box = await page.locator('table.claims-summary').boundingBox();
+    assert.ok(box && box.width > 200 && box.height > 100, `the matrix is laid out (${JSON.stringify(box)})`);
     assert.match(await page.title(), /napood report/);
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, [url], 'no network: only the file itself');

@@ -84,6 +84,7 @@ test('the tuned-w table: report.json, tables/pipeline-tuned-w.md|csv, index.html
   assert.match(csv[0], /^method,tuned_w,.*oracle_w_near-blobs_research_only/);
   const html = readFileSync(join(out, 'index.html'), 'utf8');
   assert.match(html, /id="tuned-w-pipeline"/);
+  assert.ok(html.indexOf('id="claims-summary"') < html.indexOf('id="tuned-w-summary"') && html.indexOf('id="tuned-w-summary"') < html.indexOf('id="model-pipeline"'), 'across backbones first: claims, then tuned w');
   assert.match(html, /research only/);
 });
 
@@ -106,4 +107,21 @@ test('config: tune is validated, per model over the shared one', () => {
   assert.throws(() => parseReportConfig({ ...base, tune: { val: 'v.npy', corruptions: ['nope'] } }), (e: unknown) => e instanceof NapoodError && /tune\.corruptions\[0\]/.test(e.message));
   assert.throws(() => parseReportConfig({ ...base, tune: { val: 'v.npy', severities: [6] } }), /tune\.severities\[0\]/);
   assert.throws(() => parseReportConfig({ ...base, tune: { path: 'v.npy' } }), /tune\.path/);
+});
+
+test('the tuned w across backbones: the models\' own rows in report.json, tables/tuned-w-summary.md|csv', () => {
+  const t = json.tunedWSummary;
+  assert.deepEqual(t.models, ['pipeline']);
+  assert.deepEqual(t.rows.map((r: Record<string, unknown>) => { const { model, oracle_over_sets: _o, ...rest } = r; return [model, rest]; }), table.rows.map((r: unknown) => ['pipeline', r]));
+  for (const r of t.rows) {
+    const o = Object.values(r.oracle) as { w: number; fpr95: number }[];
+    assert.deepEqual(r.oracle_over_sets, { w_min: Math.min(...o.map((x) => x.w)), w_max: Math.max(...o.map((x) => x.w)), mean_fpr95: (o[0].fpr95 + o[1].fpr95) / 2, sets: 2 });
+  }
+  const md = readFileSync(join(out, 'tables', 'tuned-w-summary.md'), 'utf8');
+  assert.match(md, /^## w across backbones: tuned/);
+  const r0 = t.rows[0];
+  assert.ok(md.includes(`\n| pipeline | ${r0.method} | ${r0.tuned_w} | ${r0.tuned.fpr95.toFixed(2)} | ${r0.paper_w} | ${r0.paper.fpr95.toFixed(2)} |`), md);
+  const csv = readFileSync(join(out, 'tables', 'tuned-w-summary.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + t.rows.length);
+  assert.equal(csv[1].split(',').slice(0, 3).join(','), `pipeline,${r0.method},${r0.tuned_w}`);
 });

@@ -26,6 +26,11 @@ export interface Claim {
   readonly numbers: Readonly<Record<string, unknown>>;
 }
 
+/** How the interval reads beside a verdict: it excludes 0 the claimed way, or the claim holds on the point estimates only. */
+export function significanceNote(c: Pick<Claim, 'verdict' | 'significant'>): string {
+  return c.significant === true ? '95 % CI excludes 0' : c.significant === false && c.verdict === 'holds' ? 'within the 95 % CI' : '';
+}
+
 const pct = (x: number) => x.toFixed(2);
 const ci = (c: [number, number] | undefined) => (c ? ` [${pct(c[0])}, ${pct(c[1])}]` : '');
 
@@ -87,7 +92,7 @@ export function claimsOf(model: ModelScores, tables: ModelTables, layerRowsIn: r
       id: c.id, claim: c.claim, verdict: d < 0 ? 'holds' : 'does not hold',
       measured: `average FPR95 ${c.a} ${pct(c.fa)} vs ${c.b} ${pct(c.fb)}: Δ ${pct(d)}${ci(dci)}; average AUROC ${pct(c.ua)} vs ${pct(c.ub)}: Δ ${pct(c.ua - c.ub)}${ci(uci)}`,
       ...(dci ? { significant: dci[1] < 0 } : {}),
-      numbers: { fpr95: { [c.a]: c.fa, [c.b]: c.fb, delta: d, delta_ci: dci }, auroc: { [c.a]: c.ua, [c.b]: c.ub, delta: c.ua - c.ub, delta_ci: uci } },
+      numbers: { compared: [c.a, c.b], fpr95: { [c.a]: c.fa, [c.b]: c.fb, delta: d, delta_ci: dci }, auroc: { [c.a]: c.ua, [c.b]: c.ub, delta: c.ua - c.ub, delta_ci: uci } },
     };
   });
   for (const { p, sweep, idx } of sweeps) {
@@ -152,7 +157,7 @@ export function claimsOf(model: ModelScores, tables: ModelTables, layerRowsIn: r
       verdict: best === last ? 'holds' : 'does not hold',
       measured: `${singles.map((m, k) => `${info[k].label} ${pct(f[k])}`).join(', ')} (${info[last].label} = penultimate); penultimate − best other (${info[other].label}) ${pct(f[last] - f[other])}${ci(dci)}${share !== undefined ? `; penultimate best in ${(100 * share).toFixed(1)} % of bootstrap replicates` : ''}`,
       ...(dci ? { significant: best === last && dci[1] < 0 } : {}),
-      numbers: { fpr95: Object.fromEntries(singles.map((m, k) => [info[k].label, f[k]])), best: info[best].label, delta: f[last] - f[other], delta_ci: dci, best_share: share },
+      numbers: { fpr95: Object.fromEntries(singles.map((m, k) => [info[k].label, f[k]])), best: info[best].label, penultimate: info[last].label, other: info[other].label, delta: f[last] - f[other], delta_ci: dci, best_share: share },
     });
   }
   // ID accuracy: NAP-X classifies with X's logits.

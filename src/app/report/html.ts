@@ -1,13 +1,16 @@
 /**
  * index.html of a report: one self-contained page (inline CSS and inline SVG figures; no script,
  * no external URL, nothing fetched when it is viewed). Built from the report's results and the
- * figures already rendered to SVG text (src/node/report-render.ts).
+ * figures already rendered to SVG text (src/node/report-render.ts). First the section across
+ * backbones (the claims matrix, the tuned w), then one section per model.
  */
 import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
+import { significanceNote } from './claims.js';
 import type { Figure } from './figures.js';
+import { claimsSummaryHtml, type ClaimsSummary } from './summary.js';
 import { modelTableList } from './tables.js';
-import { tunedWHtml } from './tuned.js';
+import { tunedWHtml, tunedWSummaryHtml, type TunedWSummary } from './tuned.js';
 
 export interface RenderedFigure extends Figure {
   readonly svg: string;
@@ -18,6 +21,9 @@ export interface HtmlInput {
   readonly version: string;
   readonly summary: readonly string[];
   readonly models: readonly { readonly result: ModelResult; readonly figures: readonly RenderedFigure[] }[];
+  /** Across the models: the claims matrix, and the tuned-w table when some model was tuned (the page's first section). */
+  readonly claimsSummary: ClaimsSummary;
+  readonly tunedWSummary?: TunedWSummary;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -29,7 +35,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0 16px}th,td{border:1px
 th{background:#f4f4f4}td.m,th.m{text-align:left;white-space:nowrap}.ci{color:#777;font-size:10px;display:block}
 .holds{color:#176b2c;font-weight:bold}.fails{color:#a11;font-weight:bold}.nm{color:#777}
 figure{margin:16px 0 28px;overflow-x:auto}figcaption{font-size:12px;color:#555;max-width:1000px}
-.note{font-size:12px;color:#555}th.oracle{background:#fbeee0}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
+.note{font-size:12px;color:#555}.key{display:block;font-size:11px;color:#333;margin-top:2px}th.oracle{background:#fbeee0}nav a{margin-right:12px}.scroll{overflow-x:auto}`;
 
 
 function cell(x: number, interval: [number, number] | undefined): string {
@@ -60,7 +66,7 @@ function reverseTableHtml(rows: readonly ReverseFprRow[]): string {
 function claimsHtml(r: ModelResult): string {
   const rows = r.claims.map((c) => {
     const cls = c.verdict === 'holds' ? 'holds' : c.verdict === 'does not hold' ? 'fails' : 'nm';
-    const sig = c.significant === undefined ? '' : c.significant ? '<span class="ci">95 % CI excludes 0</span>' : c.verdict === 'holds' ? '<span class="ci">within the 95 % CI</span>' : '';
+    const sig = significanceNote(c) ? `<span class="ci">${significanceNote(c)}</span>` : '';
     return `<tr><td class="m" style="white-space:normal">${esc(c.claim)}</td><td class="m ${cls}">${esc(c.verdict)}${sig}</td><td class="m" style="white-space:normal">${esc(c.measured)}</td></tr>`;
   });
   return `<table class="claims"><tr><th class="m">Claim (paper)</th><th class="m">Verdict</th><th class="m">Measured (percent; [95 % paired-bootstrap interval])</th></tr>${rows.join('')}</table>`;
@@ -95,6 +101,14 @@ function modelHtml(m: HtmlInput['models'][number]): string {
   return parts.join('\n');
 }
 
+/** The first section: the claims across backbones, then the tuned w across backbones. */
+function acrossHtml(input: HtmlInput): string {
+  const c = input.claimsSummary;
+  const t = input.tunedWSummary;
+  return [`<h2 id="across">Across backbones</h2>`, `<h3 id="claims-summary">${esc(c.title)}</h3>`, claimsSummaryHtml(c, esc),
+    ...(t ? [`<h3 id="tuned-w-summary">${esc(t.title)}</h3>`, tunedWSummaryHtml(t, esc)] : [])].join('\n');
+}
+
 export function reportHtml(input: HtmlInput): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -102,7 +116,8 @@ export function reportHtml(input: HtmlInput): string {
 <h1>${esc(input.title)}</h1>
 <p class="note">napood ${esc(input.version)} — post-hoc OOD detection with the Neural Activation Prior (arXiv 2402.18162). Scores: higher = more in-distribution; ID is the positive class; FPR95 as the ReAct / ASH code (t = sorted ID scores at round(0.05·n), share of OOD above it); percent, two decimals; [95 % bootstrap intervals]. NAP-X rows use the configured w (the paper's), never w chosen on the test sets; sweeps and the best layer are descriptive. Every number is in report.json; tables as Markdown and CSV in tables/, figures as PNG and SVG in figures/.</p>
 ${input.summary.map((s) => `<p class="note">${esc(s)}</p>`).join('\n')}
-<nav>${input.models.map((m) => `<a href="#model-${esc(m.result.name)}">${esc(m.result.name)}</a>`).join('')}</nav>
+<nav><a href="#across">across backbones</a>${input.models.map((m) => `<a href="#model-${esc(m.result.name)}">${esc(m.result.name)}</a>`).join('')}</nav>
+${acrossHtml(input)}
 ${input.models.map(modelHtml).join('\n')}
 </body></html>
 `;

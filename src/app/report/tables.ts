@@ -1,11 +1,14 @@
 /**
  * The report's tables as files: per model, each table as Markdown and CSV (app/report.ts formats
  * the EvalReports the same way `napood eval --md / --csv` does), OpenOOD's reverse FPR, and the
- * claims. Returns { name, text } pairs; src/node/report writes them under DIR/tables/.
+ * claims; across the models, the claims matrix and the tuned-w table (summary.ts, tuned.ts).
+ * Returns { name, text } pairs; src/node/report writes them under DIR/tables/.
  */
 import { csvTable, markdownTable, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
-import { tunedWCsv, tunedWMarkdown } from './tuned.js';
+import { significanceNote } from './claims.js';
+import { claimsSummaryCsv, claimsSummaryMarkdown, type ClaimsSummary } from './summary.js';
+import { tunedWCsv, tunedWMarkdown, tunedWSummaryCsv, tunedWSummaryMarkdown, type TunedWSummary } from './tuned.js';
 
 export interface TableFile {
   readonly name: string;
@@ -48,7 +51,7 @@ function reverseCsv(rows: readonly ReverseFprRow[]): string {
 
 export function claimsMarkdown(r: ModelResult): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return ['| Claim | Verdict | Measured |', '|---|---|---|', ...r.claims.map((c) => `| ${esc(c.claim)} | ${c.verdict}${c.significant === true ? ' (95 % CI excludes 0)' : c.significant === false && c.verdict === 'holds' ? ' (within the 95 % CI)' : ''} | ${esc(c.measured)} |`)].join('\n') + '\n';
+  return ['| Claim | Verdict | Measured |', '|---|---|---|', ...r.claims.map((c) => `| ${esc(c.claim)} | ${c.verdict}${significanceNote(c) ? ` (${significanceNote(c)})` : ''} | ${esc(c.measured)} |`)].join('\n') + '\n';
 }
 
 export function modelTableFiles(r: ModelResult): TableFile[] {
@@ -64,4 +67,13 @@ export function modelTableFiles(r: ModelResult): TableFile[] {
   }
   files.push({ name: `${r.name}-claims.md`, text: `## ${r.name}: the paper's claims, measured\n\n${claimsMarkdown(r)}` });
   return files;
+}
+
+/** The tables across backbones: claims-summary.md|csv, and tuned-w-summary.md|csv when some model was tuned. */
+export function summaryTableFiles(claims: ClaimsSummary, tuned: TunedWSummary | undefined): TableFile[] {
+  return [
+    { name: 'claims-summary.md', text: `## ${claims.title}\n\n${claimsSummaryMarkdown(claims)}` },
+    { name: 'claims-summary.csv', text: claimsSummaryCsv(claims) },
+    ...(tuned ? [{ name: 'tuned-w-summary.md', text: `## ${tuned.title}\n\n${tunedWSummaryMarkdown(tuned)}` }, { name: 'tuned-w-summary.csv', text: tunedWSummaryCsv(tuned) }] : []),
+  ];
 }

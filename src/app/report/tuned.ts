@@ -93,26 +93,99 @@ function describeSets(t: TunedWTable): string {
   return `w tuned by napood tune's search (criterion ${t.criterion}) on ID-val ${t.val.path} (${t.val.n}) against pseudo-OOD: its images corrupted (${p.n ?? '?'} images, severities ${(p.severities ?? []).join(', ')}, assignment ${p.assignment ?? '?'}); no OOD data. Averages: ID test against each OOD test set, percent. The paper's w and its averages are the main table's.`;
 }
 
+/** A Markdown table whose first `text` columns are left-aligned, the others (numbers) right-aligned. */
+const mdTable = (header: string[], rows: string[][], text = 1) => {
+  const line = (c: string[]) => `| ${c.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i >= text ? '---:' : '---'))), ...rows.map(line)].join('\n') + '\n';
+};
+const csvEsc = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+const oracleCsvHeader = (ood: readonly string[]) => ood.flatMap((o) => [`oracle_w_${o}_research_only`, `oracle_fpr95_${o}_research_only`]);
+const oracleCsv = (r: TunedWRow, ood: readonly string[]) => ood.flatMap((o) => (r.oracle[o] ? [String(r.oracle[o].w), String(r.oracle[o].fpr95)] : ['', '']));
+
+function htmlTable(header: string[], rows: string[][], oracleFrom: number, esc: (s: string) => string, cls: string, text = 1): string {
+  const th = header.map((h, i) => `<th${i < text ? ' class="m"' : i >= oracleFrom ? ' class="oracle"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < text ? ' class="m"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('');
+  return `<div class="scroll"><table class="${cls}">${th ? `<tr>${th}</tr>` : ''}${body}</table></div>`;
+}
+
 export function tunedWMarkdown(t: TunedWTable): string {
   const { header, rows } = tunedWCells(t);
-  const line = (c: string[]) => `| ${c.join(' | ')} |`;
-  return [`${describeSets(t)} ${t.note}.`, '', line(header), line(header.map((_, i) => (i ? '---:' : '---'))), ...rows.map(line)].join('\n') + '\n';
+  return `${describeSets(t)} ${t.note}.\n\n${mdTable(header, rows)}`;
 }
 
 export function tunedWCsv(t: TunedWTable): string {
-  const lines = ['method,tuned_w,tuned_avg_fpr95,tuned_avg_auroc,paper_w,paper_avg_fpr95,paper_avg_auroc,pseudo_auroc,pseudo_fpr95,' + t.ood.flatMap((o) => [`oracle_w_${o}_research_only`, `oracle_fpr95_${o}_research_only`]).join(',')];
-  const esc = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = ['method,tuned_w,tuned_avg_fpr95,tuned_avg_auroc,paper_w,paper_avg_fpr95,paper_avg_auroc,pseudo_auroc,pseudo_fpr95,' + oracleCsvHeader(t.ood).join(',')];
   for (const r of t.rows) {
-    lines.push([esc(r.method), r.tuned_w, r.tuned.fpr95, r.tuned.auroc, r.paper_w, r.paper.fpr95, r.paper.auroc, r.pseudo.auroc, r.pseudo.fpr95,
-      ...t.ood.flatMap((o) => (r.oracle[o] ? [String(r.oracle[o].w), String(r.oracle[o].fpr95)] : ['', '']))].join(','));
+    lines.push([csvEsc(r.method), r.tuned_w, r.tuned.fpr95, r.tuned.auroc, r.paper_w, r.paper.fpr95, r.paper.auroc, r.pseudo.auroc, r.pseudo.fpr95, ...oracleCsv(r, t.ood)].join(','));
   }
   return lines.join('\n') + '\n';
 }
 
 export function tunedWHtml(t: TunedWTable, esc: (s: string) => string): string {
   const { header, rows } = tunedWCells(t);
-  const oracleFrom = 7;
-  const th = header.map((h, i) => `<th${i === 0 ? ' class="m"' : i >= oracleFrom ? ' class="oracle"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i === 0 ? ' class="m"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('');
-  return `<p class="note">${esc(describeSets(t))} <b>${esc(t.note)}.</b></p><div class="scroll"><table class="tuned-w">${th ? `<tr>${th}</tr>` : ''}${body}</table></div>`;
+  return `<p class="note">${esc(describeSets(t))} <b>${esc(t.note)}.</b></p>${htmlTable(header, rows, 7, esc, 'tuned-w')}`;
+}
+
+export const TUNED_W_SUMMARY_TITLE = 'w across backbones: tuned (pseudo-OOD, no OOD data) vs the paper\'s vs oracle';
+export const TUNED_W_SUMMARY_NOTE = 'Per backbone and configured NAP-X, from its own tuned-w table: the w tuned on that backbone\'s ID-val against pseudo-OOD (its images corrupted; no OOD data) and the average FPR95 over its OOD test sets (ID test against each) at that w; the configured (paper\'s) w and the main table\'s average at it; tuned − paper: the difference of the two averages (point estimates). Oracle, research only: per OOD test set the w best for ID-val against that set, here the range of those w and the mean over the sets of the FPR95 each has at its own best w (ID-val, not ID test) — a bound no one could choose by, never used to choose w. Percent';
+
+export interface TunedWSummaryRow extends TunedWRow {
+  readonly model: string;
+  /** Research only: the oracle w's range over the model's OOD sets and the mean of each set's FPR95 at its own oracle w. */
+  readonly oracle_over_sets?: { readonly w_min: number; readonly w_max: number; readonly mean_fpr95: number; readonly sets: number };
+}
+
+export interface TunedWSummary {
+  readonly title: string;
+  readonly note: string;
+  /** The models with a tuned-w table (config `tune`), in the report's order. */
+  readonly models: readonly string[];
+  /** Every OOD set name of those models (the CSV's per-set oracle columns). */
+  readonly ood: readonly string[];
+  readonly rows: readonly TunedWSummaryRow[];
+}
+
+/** The rows of every model's tuned-w table, one table; undefined when no model has one. */
+export function tunedWSummary(models: readonly ModelResult[]): TunedWSummary | undefined {
+  const tuned = models.filter((m) => m.tunedW);
+  if (tuned.length === 0) return undefined;
+  const rows = tuned.flatMap((m) => m.tunedW!.rows.map((r): TunedWSummaryRow => {
+    const o = Object.values(r.oracle);
+    const ws = o.map((x) => x.w);
+    return { model: m.name, ...r, ...(o.length ? { oracle_over_sets: { w_min: Math.min(...ws), w_max: Math.max(...ws), mean_fpr95: o.reduce((a, x) => a + x.fpr95, 0) / o.length, sets: o.length } } : {}) };
+  }));
+  const criteria = [...new Set(tuned.map((m) => m.tunedW!.criterion))];
+  const criterion = criteria.length === 1 ? `${criteria[0]} for every backbone` : tuned.map((m) => `${m.name} ${m.tunedW!.criterion}`).join(', ');
+  return { title: TUNED_W_SUMMARY_TITLE, note: `${TUNED_W_SUMMARY_NOTE}. The search's criterion: ${criterion}`, models: tuned.map((m) => m.name), ood: [...new Set(tuned.flatMap((m) => m.tunedW!.ood))], rows };
+}
+
+export function tunedWSummaryCells(t: TunedWSummary): { header: string[]; rows: string[][] } {
+  const header = ['backbone', 'NAP-X', 'tuned w', 'tuned: avg FPR95↓', 'paper w', 'paper: avg FPR95↓', 'tuned − paper: avg FPR95', 'oracle w over the OOD sets (research only)', 'oracle: mean FPR95↓ over the OOD sets (research only)'];
+  const rows = t.rows.map((r) => {
+    const o = r.oracle_over_sets;
+    const d = r.tuned.fpr95 - r.paper.fpr95;
+    return [r.model, r.method, String(r.tuned_w), f2(r.tuned.fpr95), String(r.paper_w), f2(r.paper.fpr95), Number.isFinite(d) && d > 0 ? `+${f2(d)}` : f2(d),
+      o ? (o.w_min === o.w_max ? String(o.w_min) : `${o.w_min}–${o.w_max}`) : '', o ? f2(o.mean_fpr95) : ''];
+  });
+  return { header, rows };
+}
+
+export function tunedWSummaryMarkdown(t: TunedWSummary): string {
+  const { header, rows } = tunedWSummaryCells(t);
+  return `${t.note}.\n\n${mdTable(header, rows, 2)}`;
+}
+
+export function tunedWSummaryCsv(t: TunedWSummary): string {
+  const lines = ['model,method,tuned_w,tuned_avg_fpr95,tuned_avg_auroc,paper_w,paper_avg_fpr95,paper_avg_auroc,pseudo_auroc,pseudo_fpr95,oracle_w_min_research_only,oracle_w_max_research_only,oracle_mean_fpr95_research_only,' + oracleCsvHeader(t.ood).join(',')];
+  for (const r of t.rows) {
+    const o = r.oracle_over_sets;
+    lines.push([csvEsc(r.model), csvEsc(r.method), r.tuned_w, r.tuned.fpr95, r.tuned.auroc, r.paper_w, r.paper.fpr95, r.paper.auroc, r.pseudo.auroc, r.pseudo.fpr95,
+      ...(o ? [o.w_min, o.w_max, o.mean_fpr95] : ['', '', '']), ...oracleCsv(r, t.ood)].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function tunedWSummaryHtml(t: TunedWSummary, esc: (s: string) => string): string {
+  const { header, rows } = tunedWSummaryCells(t);
+  return `<p class="note">${esc(t.note)}.</p>${htmlTable(header, rows, 7, esc, 'tuned-w-summary', 2)}`;
 }
