@@ -86,7 +86,10 @@ def what_holds(report_dir):
     for title, name in [('Claims across backbones', 'claims-summary.md'), ('w tuned without OOD data vs the paper\'s and the oracle w', 'tuned-w-summary.md')]:
         path = os.path.join(report_dir, 'tables', name)
         if os.path.exists(path):
-            out += [f'### {title}', '', open(path).read().strip(), '']
+            body = open(path).read().strip()
+            if body.startswith('## '):  # the table's own heading: the card gives its own
+                body = body.split('\n', 1)[1].strip()
+            out += [f'### {title}', '', body, '']
     det = os.path.join(ROOT, 'bench', 'results', 'zoo-detectors.md')
     if os.path.exists(det):
         body = open(det).read().strip().split('\n', 1)[1].strip()
