@@ -65,6 +65,17 @@ export function configInputs(cfg: ReportConfig, dir: string): string[] {
     ...[m.sets.train, m.sets.id, ...m.sets.ood, m.tune?.val].flatMap((s) => (s ? [s.path, ...(s.labels ? [s.labels] : [])] : []))].map(r));
 }
 
+/** `text` with each of the model's input paths, resolved, replaced by the path as the config writes it. */
+export function asWritten(text: string, m: ModelConfig, dir: string): string {
+  const written = [m.path, ...(typeof m.classes === 'string' ? [m.classes] : []), ...(typeof m.preprocess === 'string' ? [m.preprocess] : []),
+    ...[m.sets.train, m.sets.id, ...m.sets.ood, m.tune?.val].flatMap((s) => (s ? [s.path, ...(s.labels ? [s.labels] : [])] : []))]
+    .map((p) => p.replace(/^@/, '').replace(/(.)[\/]+$/, '$1'));
+  const pairs = [...new Set(written)].map((p) => [path.resolve(dir, p), p] as const).filter(([abs, p]) => abs !== p).sort((a, b) => b[0].length - a[0].length);
+  let out = text;
+  for (const [abs, p] of pairs) out = out.split(abs).join(p);
+  return out;
+}
+
 function preprocessOf(m: ModelConfig, field: string, dir: string, model: OnnxClassifier): Preprocess {
   const { inputChw, inputLayout } = model.info;
   const base = preprocessForModel(inputChw, `${field}.path (model input)`, inputLayout);
@@ -159,6 +170,9 @@ async function runModel(cfg: ReportConfig, m: ModelConfig, index: number, dir: s
     }
     sets.reportSummaries();
     for (const n of scores.notes) opts.events?.note?.(n);
+    // What the report keeps names the inputs as the config does (relative to it), not by this
+    // machine's absolute paths: the folder is made to be shared.
+    scores = { ...scores, notes: scores.notes.map((n) => asWritten(n, m, dir)) };
     let result = analyseModel(scores, cfg, m.layerCombos, opts.events);
     if (m.tune) {
       const tune = await tuneModel(m, field, at, sets, model, input, scores, cfg.batchSize, opts);
