@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { C, H, ROW, W, writeMap } from './synthetic-map.js';
+import { C, H, W, writeMap } from './synthetic-map.js';
 
 const PYTHON = '/usr/bin/python3';
 

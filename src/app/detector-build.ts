@@ -15,7 +15,7 @@
  */
 import { NapoodError } from '../errors.js';
 import type { Preprocess } from '../images/preprocess.js';
-import type { OnnxClassifier } from '../onnx/adapter.js';
+import type { OnnxClassifier, OnnxModelInfo } from '../onnx/adapter.js';
 import { checkSources, scoreSource, type BatchSource, type FittedMethod } from '../run/pipeline.js';
 import { parseMethodList, parseMethodSpec } from '../run/spec.js';
 import type { Head, NapoodEvents } from '../types.js';
@@ -134,6 +134,18 @@ export async function calibrationScores(method: FittedMethod, cal: BatchSource, 
   return scores;
 }
 
+/** What a detector file says of the model it was made with: file, sha256, input signature, feature-map tensor, feature shapes. */
+export function detectorModelPart(info: OnnxModelInfo, sha256?: string): Pick<DetectorData, 'model' | 'source' | 'features'> {
+  return {
+    model: {
+      file: info.file, ...(sha256 ? { sha256 } : {}),
+      input: { name: info.input.name, dims: [...info.inputDims], layout: info.inputLayout }, featureMapTensor: info.featureMap,
+    },
+    source: 'model',
+    features: { featureMap: [...info.featureShape], ...(info.pooledDim !== undefined ? { pooled: info.pooledDim } : {}), classes: info.numClasses },
+  };
+}
+
 export async function calibrateModel(h: ModelHooks, fitted: readonly FittedMethod[], cal: AnySet, opts: CalibrateApiOptions & { tuned?: TuneResult & { classes?: readonly string[] }; classes?: readonly string[] } = {}): Promise<Detector> {
   const method = methodToCalibrate(fitted, opts.method);
   const tpr = opts.tpr ?? 0.95;
@@ -141,17 +153,11 @@ export async function calibrateModel(h: ModelHooks, fitted: readonly FittedMetho
   const source = h.toSource(cal, 'calibration', false);
   const scores = await calibrationScores(method, source, h.classifier.head, { tpr, valNames: opts.tuned?.valNames, events: h.events });
   const calibration = calibrate(scores, { tpr, bootstrap: opts.bootstrap, seed: opts.seed, argument: source.label });
-  const info = h.classifier.info;
   const classes = opts.classes ?? opts.tuned?.classes;
   // The tune report goes with the method tune chose; any other method was fixed by the user.
   const tunedHere = opts.tuned !== undefined && opts.tuned.chosen.spec.text === method.spec.text;
   const data: DetectorData = {
-    model: {
-      file: info.file, ...(h.modelSha256 ? { sha256: h.modelSha256 } : {}),
-      input: { name: info.input.name, dims: [...info.inputDims], layout: info.inputLayout }, featureMapTensor: info.featureMap,
-    },
-    source: 'model',
-    features: { featureMap: [...info.featureShape], ...(info.pooledDim !== undefined ? { pooled: info.pooledDim } : {}), classes: info.numClasses },
+    ...detectorModelPart(h.classifier.info, h.modelSha256),
     ...(classes?.length ? { classes } : {}),
     preprocess: h.preprocess,
     method,

@@ -1,6 +1,6 @@
 /** Small helpers over node:util parseArgs for the CLI: typed option access with clear errors. */
 import { parseArgs } from 'node:util';
-import { NapoodError } from '../errors.js';
+import { NapoodError, describe } from '../errors.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -95,4 +95,16 @@ export function intOption(values: Values, name: string, fallback: number, min = 
   const n = Number(t);
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new NapoodError(`--${name}`, range, JSON.stringify(v));
   return n;
+}
+
+/** A decimal number option in [min, max] (exclusive bounds when `open`). */
+export function numberOption(values: Values, name: string, fallback: number, min: number, max: number, open = false): number {
+  const v = stringOption(values, name);
+  if (v === undefined) return fallback;
+  const x = Number(v.trim());
+  const inside = open ? x > min && x < max : x >= min && x <= max;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) || !inside) {
+    throw new NapoodError(`--${name}`, `a number ${open ? 'in (' : 'from '}${min}${open ? ', ' : ' to '}${max}${open ? ')' : ''}`, describe(v));
+  }
+  return x;
 }

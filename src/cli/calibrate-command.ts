@@ -6,18 +6,16 @@
  * fixed: a NAP-X needs its w (`nap-e` alone is refused, naming what to add, since tune would
  * search that w); plain methods take their defaults as tune does. The detector file records
  * `chosen_by: "user"` and has no tune report. Also the pieces shared with tune-command.ts: the
- * detector description from the sets, the threshold text, number options.
+ * detector description from the sets, the threshold text.
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { NapoodError, describe } from '../errors.js';
 import { calibrate, calibrationSummary, type Calibration } from '../app/calibrate.js';
-import { calibrationScores, checkCalibrationSize } from '../app/detector-build.js';
+import { calibrationScores, checkCalibrationSize, detectorModelPart } from '../app/detector-build.js';
 import { encodeDetector, type DetectorData } from '../app/detector-file.js';
 import type { TuneReport } from '../app/tune.js';
 import { NAPX_INNER } from '../methods/napx.js';
 import { sha256File } from '../node/io/sha256.js';
-import { checkOutputs, writeOutputs } from '../node/outputs.js';
+import { checkOutputs, samePath, writeOutputs } from '../node/outputs.js';
 import type { DumpSource } from '../node/sources.js';
 import { fitOrLoad } from '../app/fit.js';
 import { parseStateFile } from '../app/state-file.js';
@@ -26,28 +24,10 @@ import { checkSources, type BatchSource, type FittedMethod } from '../run/pipeli
 import { parseMethodList, type MethodSpec } from '../run/spec.js';
 import type { Head } from '../types.js';
 import { VERSION } from '../version.js';
-import { intOption, parseCommand, stringOption, type Values } from './args.js';
+import { intOption, numberOption, parseCommand, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { SetContext, stderrEvents } from './sets.js';
 import { calibrateSpec } from './specs.js';
-
-/** A decimal number option in [min, max] (exclusive bounds when `open`). */
-export function numberOption(values: Values, name: string, fallback: number, min: number, max: number, open = false): number {
-  const v = stringOption(values, name);
-  if (v === undefined) return fallback;
-  const x = Number(v.trim());
-  const inside = open ? x > min && x < max : x >= min && x <= max;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) || !inside) {
-    throw new NapoodError(`--${name}`, `a number ${open ? 'in (' : 'from '}${min}${open ? ', ' : ' to '}${max}${open ? ')' : ''}`, describe(v));
-  }
-  return x;
-}
-
-/** Whether two paths name the same file or folder (an @list by its list file). */
-export function samePath(a: string, b: string): boolean {
-  const real = (p: string) => { try { return realpathSync(p.replace(/^@/, '')); } catch { return resolve(p); } };
-  return real(a) === real(b);
-}
 
 /** The model of dumps (their `model` / `model_sha256` metadata), refused when the sets disagree. */
 function dumpModel(sources: readonly (BatchSource | undefined)[]): DetectorData['model'] {
@@ -68,13 +48,11 @@ export function detectorData(sets: SetContext, head: Head | undefined, cal: Batc
   const classes = sets.classNames;
   const dumpOf = cal as DumpSource;
   return {
-    model: model
-      ? { file: model.info.file, sha256: sha256File(model.info.file, '--model'), input: { name: model.info.input.name, dims: [...model.info.inputDims], layout: model.info.inputLayout }, featureMapTensor: model.info.featureMap }
-      : dumpModel([cal, ...others]),
-    source: model ? 'model' : 'dumps',
-    features: model
-      ? { featureMap: [...model.info.featureShape], ...(model.info.pooledDim !== undefined ? { pooled: model.info.pooledDim } : {}), classes: model.info.numClasses }
-      : { ...(dumpOf.featureMapShape ? { featureMap: dumpOf.featureMapShape.slice(1) } : {}), ...(dumpOf.channels !== undefined ? { pooled: dumpOf.channels } : {}), ...(head ? { classes: head.k } : dumpOf.classes !== undefined ? { classes: dumpOf.classes } : {}) },
+    ...(model ? detectorModelPart(model.info, sha256File(model.info.file, '--model')) : {
+      model: dumpModel([cal, ...others]),
+      source: 'dumps' as const,
+      features: { ...(dumpOf.featureMapShape ? { featureMap: dumpOf.featureMapShape.slice(1) } : {}), ...(dumpOf.channels !== undefined ? { pooled: dumpOf.channels } : {}), ...(head ? { classes: head.k } : dumpOf.classes !== undefined ? { classes: dumpOf.classes } : {}) },
+    }),
     ...(classes?.length ? { classes } : {}),
     ...(model ? { preprocess: sets.preprocess! } : {}),
     method: d.method,

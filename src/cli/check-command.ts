@@ -14,11 +14,11 @@ import type { CheckRow } from '../app/detector.js';
 import { checkLevel } from '../app/calibrate.js';
 import { loadDetector } from '../node/detector.js';
 import { looksLikeDump } from '../node/io/dump.js';
-import { intOption, parseCommandWithInputs, stringOption } from './args.js';
+import { intOption, numberOption, parseCommandWithInputs, stringOption } from './args.js';
 import { progressLine } from './progress.js';
 import { stderrEvents } from './sets.js';
 import { checkSpec } from './specs.js';
-import { numberOption } from './calibrate-command.js';
+
 
 /** Exit code of `napood check --fail-on-ood` when an input is OOD. */
 export const EXIT_OOD = 3;
@@ -54,14 +54,9 @@ export interface CheckOutput {
   note(text: string): void;
 }
 
-/** process.stdout / process.stderr; once a reader closes stdout (`| head`), rows are dropped and the run ends as usual. */
+/** process.stdout / process.stderr (a reader that closes stdout, `| head`, is handled once for every command in bin.ts). */
 function processOutput(): CheckOutput {
-  let closed = false;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    closed = true;
-  });
-  return { isTTY: Boolean(process.stdout.isTTY), write: (t) => { if (!closed) process.stdout.write(t); }, note: (t) => { process.stderr.write(t); } };
+  return { isTTY: Boolean(process.stdout.isTTY), write: (t) => { process.stdout.write(t); }, note: (t) => { process.stderr.write(t); } };
 }
 
 type Format = 'table' | 'tsv' | 'json' | 'csv';
@@ -107,7 +102,6 @@ export async function runCheck(argv: string[], out: CheckOutput = processOutput(
   if (mismatch !== undefined && !['convert', 'skip', 'error'].includes(mismatch)) throw new NapoodError('--channel-mismatch', 'convert, skip or error', describe(mismatch));
   const threads = intOption(values, 'threads', 0, 0, 1024);
   const progress = progressLine();
-  const events = stderrEvents(progress);
   const detector = await loadDetector(detectorPath, {
     model: stringOption(values, 'model'), modelFlag: '--model', batchSize: intOption(values, 'batch-size', 32, 1, 65536),
     threads: threads > 0 ? threads : undefined, channelMismatch: mismatch as 'convert' | 'skip' | 'error' | undefined, events: stderrEvents(progress, 'check'),

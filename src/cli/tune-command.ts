@@ -16,14 +16,14 @@ import { tuneText } from '../app/tune-text.js';
 import { getCorruption, type CorruptionName } from '../images/corrupt/index.js';
 import { openImageSources } from '../node/detector.js';
 import { nodeImageDecoder } from '../node/images/loader.js';
-import { checkOutputs, writeOutputs } from '../node/outputs.js';
+import { checkOutputs, samePath, writeOutputs } from '../node/outputs.js';
 import { parseMethodList } from '../run/spec.js';
 import type { BatchSource, FittedMethod } from '../run/pipeline.js';
-import { intOption, listOption, parseCommand, stringOption, type Values } from './args.js';
+import { intOption, listOption, numberOption, parseCommand, stringOption, type Values } from './args.js';
 import { progressLine } from './progress.js';
 import { SetContext, stderrEvents } from './sets.js';
 import { tuneSpec } from './specs.js';
-import { calibrationText, detectorData, detectorLine, numberOption, samePath } from './calibrate-command.js';
+import { calibrationText, detectorData, detectorLine } from './calibrate-command.js';
 
 function numberList(values: Values, name: string): number[] | undefined {
   const v = stringOption(values, name);

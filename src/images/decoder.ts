@@ -16,7 +16,7 @@
  */
 import { readImageHeader, type ImageHeader } from './header.js';
 import type { ImageFormat } from './items.js';
-import { decodePng, type PngHeader, type PngZlib } from './png.js';
+import { decodePng, type PngZlib } from './png.js';
 import type { ResizeGeometry } from './pixels.js';
 import type { Interpolation } from './preprocess.js';
 

@@ -12,7 +12,6 @@
  *   await od.saveState('state.json');
  */
 import { readRegularFile } from './io/file.js';
-import { NapoodError, describe } from '../errors.js';
 import { OodModel, type DataSet, type ImageEntry, type OodModelOptions, type Scores } from '../app/api.js';
 import type { EvalReport } from '../app/report.js';
 import type { OnnxLoadOptions } from '../onnx/adapter.js';

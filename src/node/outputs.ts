@@ -49,8 +49,14 @@ export function checkOutputs(outputs: readonly OutputPath[], inputs: readonly st
   }
 }
 
-function realOrSelf(p: string): string {
+/** The real path of `p` (links resolved), or `p` resolved when it does not exist (yet). */
+export function realOrSelf(p: string): string {
   try { return fs.realpathSync(p); } catch { return path.resolve(p); }
+}
+
+/** Whether two paths name the same file or folder (an @list by its list file). */
+export function samePath(a: string, b: string): boolean {
+  return realOrSelf(a.replace(/^@/, '')) === realOrSelf(b.replace(/^@/, ''));
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -8,16 +8,13 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NapoodError, describe } from '../errors.js';
 import { removeOnExit, removeStale } from './io/cleanup.js';
+import { realOrSelf as real } from './outputs.js';
 
 const STALE = /^(\d+)\.[0-9a-f]+\.tmp$/;
 
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function real(p: string): string {
-  try { return fs.realpathSync(p); } catch { return path.resolve(p); }
 }
 
 /** Refuse an output folder that holds something other than an earlier report, or any input. */

@@ -21,7 +21,7 @@ import { expandImageInputs } from './images/sources.js';
 import { openDump, loadHead, type Dump } from './io/dump.js';
 import { readNpyHeader, npyTensor } from './io/npy.js';
 import { openSafetensorsStream } from './io/safetensors-stream.js';
-import { TensorReader, rowElements, type StoredTensor } from './io/tensor.js';
+import { TensorReader, rowElements } from './io/tensor.js';
 import { removeOnExit, removeStale } from './io/cleanup.js';
 
 export interface DumpSource extends BatchSource, DumpShape {

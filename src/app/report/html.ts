@@ -4,7 +4,7 @@
  * figures already rendered to SVG text (src/node/report-render.ts). First the section across
  * backbones (the claims matrix, the tuned w), then one section per model.
  */
-import { reportColumns, type EvalReport, type MethodReport, type SetMetrics } from '../report.js';
+import { reportColumns, type EvalReport } from '../report.js';
 import type { ModelResult, ReverseFprRow } from './analyse.js';
 import { significanceNote } from './claims.js';
 import type { Figure } from './figures.js';

@@ -24,7 +24,7 @@
  * folders are left out and counted in `ignored`.
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { NapoodError, describe } from '../../errors.js';
 import { IMAGE_EXTENSIONS, byteCount, compareCodePoints, describeBytes, groupDigits, hasImageExtension, sniffFormat, type ImageItem, type ImageList } from '../../images/items.js';
 import { OpenFailure, fileKind, openFailure, openRegularFile, readFully } from './files.js';
